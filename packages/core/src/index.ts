@@ -7,3 +7,4 @@ export * from './clock.js';
 export * from './wire-primitives.js';
 export * from './order-schema.js';
 export * from './card-number.js';
+export * from './field-patch.js';

@@ -213,3 +213,24 @@ export type CompletedRefund = z.infer<typeof CompletedRefundSchema>;
 export type RefundLine = z.infer<typeof RefundLineSchema>;
 /** `line` or `order`. */
 export type TaxRounding = z.infer<typeof TaxRoundingSchema>;
+
+/**
+ * A completed exchange, recorded as one op: goods come back (a refund part) and other goods go
+ * out (a sale part), settled by the difference. `balance` = sale.total − refund.total: positive,
+ * the customer pays it through `tenders`; negative, the shop pays it back through `tenders`;
+ * zero, `tenders` is empty.
+ */
+export const CompletedExchangeSchema = z.strictObject({
+  exchangeId: IdSchema,
+  receiptNo: z.string().min(1).max(40),
+  currency: CurrencySchema,
+  refund: CompletedRefundSchema.omit({ receiptNo: true, tenders: true, cashRounding: true, currency: true }),
+  sale: CompletedSaleSchema.omit({ receiptNo: true, tenders: true, cashRounding: true, change: true, currency: true }),
+  balance: MinorUnitsSchema,
+  cashRounding: MinorUnitsSchema,
+  tenders: z.array(TenderSchema).max(20),
+  change: NonNegativeMinorUnitsSchema,
+});
+
+/** A completed exchange. */
+export type CompletedExchange = z.infer<typeof CompletedExchangeSchema>;
