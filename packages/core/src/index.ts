@@ -8,3 +8,7 @@ export * from './wire-primitives.js';
 export * from './order-schema.js';
 export * from './card-number.js';
 export * from './field-patch.js';
+export * from './sha256.js';
+export * from './canonical-json.js';
+export * from './receipt-number.js';
+export * from './receipt-chain.js';

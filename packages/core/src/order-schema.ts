@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { containsCardNumber } from './card-number.js';
+import { ReceiptNoSchema } from './receipt-number.js';
 import {
   CurrencySchema,
   IdSchema,
@@ -138,7 +139,7 @@ export const TaxRoundingSchema = z.enum(['line', 'order']);
 /** A completed sale: the payload of a `sale.completed` op. */
 export const CompletedSaleSchema = z.strictObject({
   orderId: IdSchema,
-  receiptNo: z.string().min(1).max(40),
+  receiptNo: ReceiptNoSchema,
   currency: CurrencySchema,
   pricesIncludeTax: z.boolean(),
   taxRounding: TaxRoundingSchema,
@@ -182,7 +183,7 @@ export const RefundTenderSchema = TenderSchema;
 /** A completed refund: the payload of a `refund.completed` op. */
 export const CompletedRefundSchema = z.strictObject({
   refundId: IdSchema,
-  receiptNo: z.string().min(1).max(40),
+  receiptNo: ReceiptNoSchema,
   /** The sale refunded; absent for a refund without receipt. */
   originalOrderId: IdSchema.optional(),
   currency: CurrencySchema,
@@ -222,7 +223,7 @@ export type TaxRounding = z.infer<typeof TaxRoundingSchema>;
  */
 export const CompletedExchangeSchema = z.strictObject({
   exchangeId: IdSchema,
-  receiptNo: z.string().min(1).max(40),
+  receiptNo: ReceiptNoSchema,
   currency: CurrencySchema,
   refund: CompletedRefundSchema.omit({ receiptNo: true, tenders: true, cashRounding: true, currency: true }),
   sale: CompletedSaleSchema.omit({ receiptNo: true, tenders: true, cashRounding: true, change: true, currency: true }),
