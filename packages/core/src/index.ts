@@ -12,3 +12,6 @@ export * from './sha256.js';
 export * from './canonical-json.js';
 export * from './receipt-number.js';
 export * from './receipt-chain.js';
+export * from './hlc.js';
+export * from './ids.js';
+export * from './merge.js';
