@@ -15,3 +15,5 @@ export * from './receipt-chain.js';
 export * from './hlc.js';
 export * from './ids.js';
 export * from './merge.js';
+export * from './permissions.js';
+export * from './barcode.js';
