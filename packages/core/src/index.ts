@@ -17,3 +17,7 @@ export * from './ids.js';
 export * from './merge.js';
 export * from './permissions.js';
 export * from './barcode.js';
+export * from './alerts.js';
+export * from './stock-ledger.js';
+export * from './balances.js';
+export * from './shift.js';

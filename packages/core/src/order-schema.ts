@@ -167,6 +167,7 @@ export const CompletedSaleSchema = z.strictObject({
 export const RefundLineSchema = z.strictObject({
   saleLineId: IdSchema,
   productId: IdSchema,
+  variantId: IdSchema.optional(),
   qty: PositiveQtySchema,
   /** Net (price mode) returned for this quantity: its share of what was paid, not today's price. */
   net: NonNegativeMinorUnitsSchema,
