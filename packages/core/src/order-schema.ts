@@ -37,8 +37,19 @@ export const TaxRateSnapshotSchema = z.strictObject({
 
 /** A discount as the cashier entered it: a percentage (in ppm) or a fixed amount. */
 export const DiscountSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('percent'), ppm: PpmSchema, reason: SafeTextSchema.optional() }),
-  z.strictObject({ kind: z.literal('amount'), amount: NonNegativeMinorUnitsSchema, reason: SafeTextSchema.optional() }),
+  z.strictObject({
+    kind: z.literal('percent'),
+    ppm: PpmSchema,
+    reason: SafeTextSchema.optional(),
+    /** The manager who approved a discount above the cashier's limit. */
+    approvedBy: IdSchema.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('amount'),
+    amount: NonNegativeMinorUnitsSchema,
+    reason: SafeTextSchema.optional(),
+    approvedBy: IdSchema.optional(),
+  }),
 ]);
 
 /** A price typed over the catalog price, with why and who approved it. */
@@ -165,6 +176,7 @@ export const CompletedSaleSchema = z.strictObject({
 
 /** One refunded line: which sale line, how much of it, and the amounts taken from that line. */
 export const RefundLineSchema = z.strictObject({
+  /** The sale line refunded; for a refund without receipt, the refund line's own id. */
   saleLineId: IdSchema,
   productId: IdSchema,
   variantId: IdSchema.optional(),
@@ -220,7 +232,8 @@ export type TaxRounding = z.infer<typeof TaxRoundingSchema>;
  * A completed exchange, recorded as one op: goods come back (a refund part) and other goods go
  * out (a sale part), settled by the difference. `balance` = sale.total − refund.total: positive,
  * the customer pays it through `tenders`; negative, the shop pays it back through `tenders`;
- * zero, `tenders` is empty.
+ * zero, `tenders` is empty. `cashRounding` is measured against |balance|: the signed adjustment of
+ * the cash that settles it.
  */
 export const CompletedExchangeSchema = z.strictObject({
   exchangeId: IdSchema,
