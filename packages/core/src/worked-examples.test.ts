@@ -9,6 +9,7 @@ import { money, toDecimalString } from './money.js';
 import { CompletedExchangeSchema, CompletedSaleSchema, type TaxRateSnapshot } from './order-schema.js';
 import { qtyMilli, units, type Qty } from './quantity.js';
 import { completeRefund } from './refund.js';
+import { applyShiftEvents, emptyShift, zReport } from './shift.js';
 import type { TenderInput } from './tender.js';
 
 const id = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -279,7 +280,88 @@ const examples: Example[] = [
       change: 220, // 2000 − 1780
     },
   },
-  // shift Z report: added with shift.ts
+  {
+    name: 'a shift whose Z report balances: float, cash and card sales, a cash refund, a safe drop, a short count',
+    actual: () => {
+      const sale1 = completeSale(cartOf(store('EUR'), [['Kaffee 500 g', 899, units(1), [DE7]], ['Spülmittel', 249, units(1), [DE19]]]), {
+        orderId: id(601),
+        receiptNo: 'S01-R01-000001',
+        lineIds: [id(611), id(612)],
+        tenders: [cash(2000)],
+      });
+      const sale2 = completeSale(cartOf(store('EUR'), [['Batterien AA', 595, units(1), [DE19]]]), {
+        orderId: id(602),
+        receiptNo: 'S01-R01-000002',
+        lineIds: [id(621)],
+        tenders: [card(595)],
+      });
+      const refund = completeRefund({
+        refundId: id(603),
+        receiptNo: 'S01-R01-000003',
+        reason: 'beschädigt',
+        cashRoundingIncrement: null,
+        goods: { kind: 'receipt', sale: sale1, priorRefunds: [], lines: [{ saleLineId: id(612), qty: units(1), restock: false }] },
+        tenders: [{ tenderId: id(604), kind: 'cash' }],
+      });
+      const eur = (n: number) => money(n, 'EUR');
+      const t0 = Date.UTC(2026, 10, 25, 8, 0);
+      const { state } = applyShiftEvents(emptyShift(id(600), 'EUR'), [
+        { kind: 'opened', id: id(600), at: t0, float: { denominations: [{ denomination: 2000, count: 4 }, { denomination: 200, count: 10 }] } },
+        { kind: 'sale', id: id(601), at: t0 + 1, sale: sale1 },
+        { kind: 'sale', id: id(602), at: t0 + 2, sale: sale2 },
+        { kind: 'refund', id: id(603), at: t0 + 3, refund },
+        { kind: 'cash_moved', id: id(605), at: t0 + 4, direction: 'out', amount: eur(5000), reason: 'Tresor' },
+        {
+          kind: 'closed',
+          id: id(606),
+          at: t0 + 5,
+          counted: {
+            denominations: [
+              { denomination: 2000, count: 2 },
+              { denomination: 200, count: 9 },
+              { denomination: 50, count: 1 },
+              { denomination: 20, count: 2 },
+            ],
+          },
+        },
+      ]);
+      const z = zReport(state);
+      return {
+        transactions: z.transactionCount,
+        sales: [z.sales.count, z.sales.gross.amount, z.sales.tax.amount, z.sales.total.amount],
+        refunds: [z.refunds.count, z.refunds.tax.amount, z.refunds.total.amount],
+        netSales: z.netSales.amount,
+        taxByRate: z.taxByRate.map((r) => [r.rateId, r.net.amount, r.tax.amount, r.gross.amount]),
+        tenders: z.tenders.map((t) => [t.kind, t.received.amount, t.paidOut.amount, t.net.amount]),
+        cash: [z.cash.float, z.cash.sales, z.cash.refunds, z.cash.movements, z.cash.expected, z.cash.counted, z.cash.variance].map((m) => m?.amount),
+      };
+    },
+    expected: {
+      transactions: 3, // two sales and one refund
+      // gross 899 + 249 + 595 = 1743; tax: Kaffee 899 × 7/107 = 58.81 → 59, Spülmittel 249 × 19/119 = 39.76 → 40,
+      // Batterien 595 × 19/119 = 95 exactly; 59 + 40 + 95 = 194; no discounts, so total = gross
+      sales: [2, 1743, 194, 1743],
+      refunds: [1, 40, 249], // the Spülmittel line as sold: 2.49 with 0.40 tax
+      netSales: 1494, // 1743 − 249
+      taxByRate: [
+        ['de-19', 500, 95, 595], // gross 249 + 595 − 249 = 595; tax 40 + 95 − 40 = 95; net 595 − 95 = 500
+        ['de-7', 840, 59, 899], // gross 899; tax 59; net 899 − 59 = 840
+      ],
+      tenders: [
+        ['cash', 1148, 249, 899], // sale 1 paid 8.99 + 2.49 = 11.48 from 20.00 (change 8.52); 2.49 refunded in cash
+        ['card', 595, 0, 595],
+      ],
+      cash: [
+        10000, // float: 4 × 20.00 + 10 × 2.00
+        1148,
+        249,
+        -5000, // safe drop
+        5899, // 10000 + 1148 − 249 − 5000
+        5890, // 2 × 20.00 + 9 × 2.00 + 1 × 0.50 + 2 × 0.20 = 40.00 + 18.00 + 0.50 + 0.40
+        -9, // 5890 − 5899: nine cents short
+      ],
+    },
+  },
 ];
 
 describe('worked examples', () => {
