@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { ServerConfig } from './config.js';
+import type { Storage } from './db/database.js';
+import { installErrorMapper } from './http/api-error.js';
+import { createMetrics, recordRequestDurations } from './http/metrics.js';
+import { systemRoutes } from './http/system-routes.js';
+import { SERVER_VERSION } from './version.js';
+
+/** Largest request body accepted by default (DESIGN §4: request size limits). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** What {@link buildApp} is made of: everything with state or I/O is passed in. */
+export interface AppDeps {
+  readonly storage: Storage;
+  readonly config: ServerConfig;
+  readonly clock: Clock;
+  /** Defaults to no logging (tests). `main.ts` passes the real logger. */
+  readonly logger?: Logger;
+  /** Requests per client address per window on rate-limited routes; tests lower or raise it. */
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
+}
+
+/** The Fastify instance with zod types, as every route sees it. */
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Builds the HTTP application without listening, so tests drive it with `app.inject` and
+ * `main.ts` calls `listen`. Closing the app does not close the storage: whoever opened it does.
+ *
+ * @example
+ * ```ts
+ * const app = await buildApp({ storage, config, clock: systemClock });
+ * const res = await app.inject({ method: 'GET', url: '/healthz' });
+ * await app.close();
+ * ```
+ */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger as FastifyBaseLogger }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Honour a caller's request id when it is sane, so logs line up across hops; otherwise a UUID.
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorMapper(app);
+
+  const metrics = createMetrics();
+  recordRequestDurations(app, metrics);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      // Registers reach the server over plain HTTP on the shop's LAN: upgrading would break them.
+      directives: { upgradeInsecureRequests: null },
+    },
+  });
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: true,
+    max: deps.rateLimit?.max ?? 600,
+    timeWindow: deps.rateLimit?.windowMs ?? 60_000,
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Kassa server API',
+        description: 'Offline-first point of sale: sync, registers and back office. Errors are `{error, message, details?}`.',
+        version: SERVER_VERSION,
+      },
+      tags: [{ name: 'system', description: 'health, metrics' }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
+
+  await app.register(systemRoutes, { storage: deps.storage, metrics });
+
+  return app;
+}

@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import SqliteDatabase from 'better-sqlite3';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDialectConfig } from 'kysely';
+import pg from 'pg';
+import type { StorageConfig } from '../config.js';
+import type { Database } from './schema.js';
+
+/** Which database engine is behind a {@link Storage}: the value `/healthz` reports. */
+export type DbKind = 'sqlite' | 'postgres';
+
+/** An open database and what it is. */
+export interface Storage {
+  readonly db: Kysely<Database>;
+  readonly kind: DbKind;
+  /** Human-readable location for the start-up banner: a file path, or the URL without a password. */
+  readonly location: string;
+  /** Closes every connection; waits for queries in flight. */
+  close(): Promise<void>;
+}
+
+/** PostgreSQL type OID of `int8` / `bigint`. */
+const INT8_OID = 20;
+
+/**
+ * Parses an `int8` column as a JS number, refusing values a number cannot hold exactly.
+ *
+ * Amounts (minor units), sequences and millisecond timestamps are bigint on PostgreSQL so they
+ * never overflow 32 bits, but every one of them stays far below 2^53; pg would otherwise return
+ * them as strings. An unsafe value is a corrupted row, so it fails loudly rather than rounding.
+ */
+export function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) {
+    throw new RangeError(`int8 value ${text} is outside the safe integer range`);
+  }
+  return n;
+}
+
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Opens the SQLite file with the pragmas an acknowledged op needs to survive a power cut:
+ * WAL (readers never block the writer), `synchronous=FULL` (fsync on every commit, see
+ * docs/adr/0011-server-storage.md), foreign keys on, and a busy timeout instead of SQLITE_BUSY.
+ */
+export function openSqlite(file: string): SqliteDatabase.Database {
+  const sqlite = new SqliteDatabase(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return sqlite;
+}
+
+/**
+ * Kysely's SQLite driver opens transactions with a deferred `begin`, which takes the write lock
+ * only at the first write: two processes that both read then write (migrate, seed "if empty")
+ * could both proceed. `begin immediate` takes the write lock up front, so such a transaction is
+ * atomic across processes too (a second process waits up to the busy timeout).
+ */
+class ImmediateTransactionSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class KassaSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateTransactionSqliteDriver(this.#config);
+  }
+}
+
+/** Kysely over an open better-sqlite3 handle, with `begin immediate` transactions. */
+export function sqliteKysely(sqlite: SqliteDatabase.Database): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new KassaSqliteDialect({ database: sqlite }) });
+}
+
+/** Kysely over a pg pool. */
+export function pgKysely(pool: pg.Pool): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Makes a pg pool whose int8 columns read back as numbers (see {@link parseInt8}). */
+export function openPgPool(url: string, max = 10): pg.Pool {
+  return new pg.Pool({ connectionString: url, max, types: pgTypes });
+}
+
+/** The URL with any password replaced, for logs and the banner. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/**
+ * Opens the database the configuration names. SQLite's folder is created when missing.
+ *
+ * @example
+ * ```ts
+ * const storage = openStorage({ kind: 'sqlite', dataDir: './data', file: './data/kassa.sqlite' });
+ * await migrateToLatest(storage.db);
+ * await storage.close();
+ * ```
+ */
+export function openStorage(config: StorageConfig): Storage {
+  if (config.kind === 'sqlite') {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const db = sqliteKysely(openSqlite(config.file));
+    return { db, kind: 'sqlite', location: config.file, close: () => db.destroy() };
+  }
+  const db = pgKysely(openPgPool(config.url));
+  return { db, kind: 'postgres', location: redactUrl(config.url), close: () => db.destroy() };
+}
