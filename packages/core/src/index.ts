@@ -27,3 +27,5 @@ export * from './tender.js';
 export * from './order-state.js';
 export * from './refund.js';
 export * from './exchange.js';
+export * from './ops.js';
+export * from './op-version.js';
