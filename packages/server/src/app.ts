@@ -58,7 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger as FastifyBaseLogger }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Honour a caller's request id when it is sane, so logs line up across hops; otherwise a UUID.
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -72,8 +72,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const metrics = createMetrics();
   recordRequestDurations(app, metrics);
+  // Graceful close: Fastify stops accepting and closes idle keep-alive sockets, but a socket busy
+  // with a request when close began would stay open until its keep-alive timeout (72 s) after the
+  // answer. Answering with `Connection: close` once closing has begun lets it end right away.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   await app.register(helmet, {

@@ -3,7 +3,7 @@ import type { Logger, LoggerOptions } from 'pino';
 
 /**
  * Paths pino replaces with `[redacted]` wherever they appear in a log line: credentials in
- * headers, and secrets in any logged object one or two levels deep. Request bodies are never
+ * headers, and secrets in any logged object up to three levels deep. Request bodies are never
  * logged at all; this is the second line of defence.
  */
 export const REDACT_PATHS: readonly string[] = [
@@ -13,7 +13,7 @@ export const REDACT_PATHS: readonly string[] = [
   'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
-  ...['password', 'pin', 'token', 'deviceToken', 'pairingCode', 'csrfToken', 'passwordHash'].flatMap((key) => [key, `*.${key}`]),
+  ...['password', 'pin', 'token', 'deviceToken', 'pairingCode', 'csrfToken', 'passwordHash'].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
 ];
 
 /** Options for the server's pino logger: JSON lines, secrets redacted. */
