@@ -46,9 +46,10 @@ export function startBanner({ config, storage, seed, ownerEmails, port }: Banner
       ...seed.staff.map((s) => `    ${s.name.padEnd(14)} ${s.role.padEnd(8)} PIN ${s.pin}`),
     );
   } else {
+    // The password was fixed on the first run; KASSA_ADMIN_PASSWORD is not applied to an existing owner.
     const source =
       config.adminPassword !== undefined
-        ? 'set via KASSA_ADMIN_PASSWORD'
+        ? 'as set on the first run; KASSA_ADMIN_PASSWORD is read only then'
         : 'printed on the first run';
     for (const email of ownerEmails) lines.push(`  Back office login:  ${email}   (password ${source})`);
     lines.push('  Staff PINs were printed on the first run.');

@@ -6,6 +6,7 @@ import { verifyPassword } from '../security/password.js';
 import { verifyPin } from '../security/pin-verifier.js';
 import { describeDb } from '../testing/describe-db.js';
 import { isInStoreCode, isValidEan13 } from './ean13.js';
+import { parseStoreSettings } from '../store-settings.js';
 import { seedDemoIfEmpty } from './seed-demo.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 0, 0);
@@ -61,7 +62,7 @@ describeDb('demo seed', (dbs) => {
 
     const store = await storage.db.selectFrom('stores').selectAll().executeTakeFirstOrThrow();
     expect(store).toMatchObject({ code: 'S01', currency: 'EUR', locale: 'de-DE' });
-    expect(JSON.parse(store.settings_json)).toMatchObject({ taxMode: 'inclusive' });
+    expect(parseStoreSettings(store.settings_json)).toMatchObject({ taxMode: 'inclusive', currency: 'EUR' });
 
     expect(users).toHaveLength(1);
     expect(users[0]).toMatchObject({ email: 'owner@demo.kassa', role: 'owner' });

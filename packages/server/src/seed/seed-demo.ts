@@ -48,6 +48,8 @@ export const DEMO_STORE_SETTINGS: StoreSettings = {
   taxMode: 'inclusive',
   cashRoundingMinor: null,
   receiptHeader: ['Demo Shop', 'Musterstraße 1, 10115 Berlin'],
+  // Matches the weighed items' codes in demo-catalog.ts: prefix 21, 5-digit PLU, grams.
+  variableMeasureLayouts: [{ kind: 'weight', prefixes: ['21'], itemDigits: 5, valueDigits: 5, valueDecimals: 3, hasPriceCheckDigit: false }],
 };
 
 const DEMO_STAFF: readonly { name: string; role: StaffRole; pinDigits: number }[] = [
