@@ -34,7 +34,9 @@ async function run(): Promise<void> {
 
   let storage: Storage;
   try {
-    storage = openStorage(config.storage);
+    storage = openStorage(config.storage, {
+      onPoolError: (err) => logger.warn({ err }, 'an idle PostgreSQL connection failed; the pool reconnects'),
+    });
     await migrateToLatest(storage.db);
   } catch (err) {
     fail(`Kassa cannot start: cannot open the database (${config.storage.kind}): ${err instanceof Error ? err.message : String(err)}`);

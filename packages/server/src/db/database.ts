@@ -91,9 +91,15 @@ export function pgKysely(pool: pg.Pool): Kysely<Database> {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/** Makes a pg pool whose int8 columns read back as numbers (see {@link parseInt8}). */
-export function openPgPool(url: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: url, max, types: pgTypes });
+/**
+ * Makes a pg pool whose int8 columns read back as numbers (see {@link parseInt8}). An idle
+ * connection that dies (PostgreSQL restarted, network cut) makes the pool emit `error`; unhandled,
+ * that would crash the process, so it is reported to `onError` and the pool reconnects on next use.
+ */
+export function openPgPool(url: string, max = 10, onError: (err: Error) => void = () => undefined): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes });
+  pool.on('error', onError);
+  return pool;
 }
 
 /** The URL with any password replaced, for logs and the banner. */
@@ -117,12 +123,12 @@ export function redactUrl(url: string): string {
  * await storage.close();
  * ```
  */
-export function openStorage(config: StorageConfig): Storage {
+export function openStorage(config: StorageConfig, options: { onPoolError?: (err: Error) => void } = {}): Storage {
   if (config.kind === 'sqlite') {
     fs.mkdirSync(config.dataDir, { recursive: true });
     const db = sqliteKysely(openSqlite(config.file));
     return { db, kind: 'sqlite', location: config.file, close: () => db.destroy() };
   }
-  const db = pgKysely(openPgPool(config.url));
+  const db = pgKysely(openPgPool(config.url, 10, options.onPoolError));
   return { db, kind: 'postgres', location: redactUrl(config.url), close: () => db.destroy() };
 }

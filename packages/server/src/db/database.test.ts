@@ -1,0 +1,51 @@
+import { sql } from 'kysely';
+import pg from 'pg';
+import { expect, it } from 'vitest';
+import { TEST_PG_ADMIN_URL, describeDb } from '../testing/describe-db.js';
+import { pollUntil } from '../testing/poll.js';
+import { openStorage, redactUrl } from './database.js';
+
+describeDb('openStorage', (dbs) => {
+  if (dbs.kind === 'sqlite') {
+    it('opens SQLite with WAL, synchronous=FULL, foreign keys and a busy timeout', async () => {
+      const { config } = await dbs.create();
+      const storage = openStorage(config);
+      try {
+        const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(storage.db)).rows[0] ?? {})[0];
+        expect(await pragma('journal_mode')).toBe('wal');
+        expect(await pragma('synchronous')).toBe(2); // FULL
+        expect(await pragma('foreign_keys')).toBe(1);
+        expect(await pragma('busy_timeout')).toBe(5000);
+        expect(storage.location).toBe(config.kind === 'sqlite' ? config.file : '');
+      } finally {
+        await storage.close();
+      }
+    });
+  } else {
+    it('survives PostgreSQL killing an idle connection: reported, then reconnected', async () => {
+      const { config } = await dbs.create();
+      const errors: Error[] = [];
+      const storage = openStorage(config, { onPoolError: (err) => errors.push(err) });
+      try {
+        const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(storage.db)).rows[0]?.pid;
+        const admin = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
+        await admin.connect();
+        try {
+          await admin.query('select pg_terminate_backend($1)', [pid]);
+        } finally {
+          await admin.end();
+        }
+        await pollUntil(() => (errors.length > 0 ? true : undefined), { what: 'the pool to report the dead connection', timeoutMs: 10_000 });
+        const again = await sql<{ one: number }>`select 1 as one`.execute(storage.db);
+        expect(again.rows).toEqual([{ one: 1 }]);
+      } finally {
+        await storage.close();
+      }
+    });
+  }
+});
+
+it('redacts a password in a database URL', () => {
+  expect(redactUrl('postgres://kassa:s3cret@db:5432/kassa')).toBe('postgres://kassa:***@db:5432/kassa');
+  expect(redactUrl('postgres://postgres@127.0.0.1:5432/kassa')).toBe('postgres://postgres@127.0.0.1:5432/kassa');
+});
