@@ -10,7 +10,7 @@ import type { Storage } from './db/database.js';
 import { migrateToLatest } from './db/migrations.js';
 import { createLogger } from './http/logger.js';
 import { describeDb } from './testing/describe-db.js';
-import { manualClock } from './testing/manual-clock.js';
+import { manualClock } from '@kassa/core';
 import { SERVER_VERSION } from './version.js';
 
 const config = loadConfig({}, '/tmp');

@@ -1,11 +1,9 @@
 /**
- * Wall-clock time in milliseconds since the Unix epoch, passed in so tests can move it.
- * Structurally the same as core's `Clock`; the server declares its own until core's clock module
- * is declared stable.
+ * The server's real clock. The `Clock` interface (and `manualClock` for tests) is core's.
  */
-export interface Clock {
-  now(): number;
-}
+import type { Clock } from '@kassa/core';
+
+export type { Clock } from '@kassa/core';
 
 /** The real clock. */
 export const systemClock: Clock = { now: () => Date.now() };

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { manualClock } from '../testing/manual-clock.js';
+import { manualClock } from '@kassa/core';
 import { migrateToLatest } from '../db/migrations.js';
 import type { Storage } from '../db/database.js';
 import { verifyPassword } from '../security/password.js';
