@@ -29,3 +29,4 @@ export * from './refund.js';
 export * from './exchange.js';
 export * from './ops.js';
 export * from './op-version.js';
+export * from './derive.js';
