@@ -8,6 +8,8 @@ const TABLES = [
   'audit_log',
   'barcodes',
   'categories',
+  'change_log',
+  'change_log_heads',
   'organisations',
   'pairing_codes',
   'products',

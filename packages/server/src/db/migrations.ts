@@ -1,5 +1,6 @@
 import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
+import { m0004_change_log } from './migrations/0004-change-log.js';
 
 /*
  * One migration set for SQLite and PostgreSQL. Only portable column types are used:
@@ -209,6 +210,7 @@ const m0001_foundation: Migration = {
 /** Every migration, in order. Names sort lexically, which is the order Kysely applies them in. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001_foundation,
+  '0004_change_log': m0004_change_log,
 };
 
 /** Serves {@link migrations} from code, so no migration folder has to ship beside the build. */

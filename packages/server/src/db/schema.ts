@@ -193,4 +193,36 @@ export interface Database {
   products: ProductsTable;
   barcodes: BarcodesTable;
   audit_log: AuditLogTable;
+  change_log_heads: ChangeLogHeadsTable;
+  change_log: ChangeLogTable;
+}
+
+/** One row per organisation: its change log's identity, head and pruned horizon (sync/change-log.ts). */
+export interface ChangeLogHeadsTable {
+  org_id: string;
+  /** Random id made when the organisation's log starts: a cursor from another log is refused. */
+  epoch: string;
+  /** Seq of the newest change; bumped under this row's lock by every appender. */
+  head: Generated<number>;
+  /** Every change with seq ≤ horizon has been pruned; cursors below it must resync. */
+  horizon: Generated<number>;
+  /** Change id of the change at `horizon` (null while nothing was pruned), to verify a cursor there. */
+  horizon_change_id: string | null;
+  updated_at: number;
+}
+
+/** One change a register may pull: `(org_id, seq)` is the key, seq per organisation. */
+export interface ChangeLogTable {
+  org_id: string;
+  seq: number;
+  /** UUID; a cursor names it so a restored database that reused the seq is detected. */
+  change_id: string;
+  entity: string;
+  entity_id: string;
+  /** null: every register of the organisation sees it; otherwise only that store's registers. */
+  store_id: string | null;
+  op: 'upsert' | 'delete';
+  /** JSON: the entity's full current document, or the fact. */
+  data_json: string;
+  created_at: number;
 }
