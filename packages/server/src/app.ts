@@ -21,6 +21,9 @@ import type { Storage } from './db/database.js';
 import { installErrorMapper } from './http/api-error.js';
 import { createMetrics, recordRequestDurations } from './http/metrics.js';
 import { systemRoutes } from './http/system-routes.js';
+import { createLocalChangeFeed } from './sync/change-feed.js';
+import type { ChangeFeed } from './sync/change-feed.js';
+import { pullRoutes } from './sync/pull/pull-routes.js';
 import { SERVER_VERSION } from './version.js';
 
 /** Largest request body accepted by default (DESIGN §4: request size limits). */
@@ -35,6 +38,12 @@ export interface AppDeps {
   readonly logger?: Logger;
   /** Requests per client address per window on rate-limited routes; tests lower or raise it. */
   readonly rateLimit?: { readonly max: number; readonly windowMs: number };
+  /**
+   * Wakes long-polling pulls after a change commits. `main.ts` passes `createChangeFeed(…)`
+   * (LISTEN/NOTIFY across processes on PostgreSQL); when absent, an in-process feed is made and
+   * closed with the app. Whoever passes one closes it.
+   */
+  readonly changeFeed?: ChangeFeed;
 }
 
 /** The Fastify instance with zod types, as every route sees it. */
@@ -105,7 +114,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         description: 'Offline-first point of sale: sync, registers and back office. Errors are `{error, message, details?}`.',
         version: SERVER_VERSION,
       },
-      tags: [{ name: 'system', description: 'health, metrics' }],
+      tags: [
+        { name: 'system', description: 'health, metrics' },
+        { name: 'sync', description: 'register sync: push, pull, snapshot' },
+      ],
+      components: {
+        securitySchemes: {
+          deviceToken: { type: 'http', scheme: 'bearer', description: 'a paired register’s device token' },
+        },
+      },
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
@@ -117,6 +134,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   await app.register(systemRoutes, { storage: deps.storage, metrics });
+
+  // One feed per app, shared by the routes that write changes (publish) and pull (subscribe).
+  const changeFeed = deps.changeFeed ?? createLocalChangeFeed();
+  if (deps.changeFeed === undefined) app.addHook('onClose', () => changeFeed.close());
+  await app.register(pullRoutes, { storage: deps.storage, changeFeed, metrics });
 
   return app;
 }

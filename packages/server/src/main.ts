@@ -13,6 +13,7 @@ import { migrateToLatest } from './db/migrations.js';
 import { createLogger } from './http/logger.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
 import { startBanner } from './start-banner.js';
+import { createChangeFeed } from './sync/change-feed.js';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -50,10 +51,18 @@ async function run(): Promise<void> {
   });
   const owners = await storage.db.selectFrom('users').select('email').where('role', '=', 'owner').orderBy('email').execute();
 
-  const app = await buildApp({ storage, config, clock: systemClock, logger });
+  // Wakes long-polls on every server process sharing the database (LISTEN/NOTIFY on PostgreSQL).
+  const changeFeed = createChangeFeed({
+    config: config.storage,
+    db: storage.db,
+    onError: (err, what) => logger.warn({ err }, what),
+  });
+  await changeFeed.ready;
+  const app = await buildApp({ storage, config, clock: systemClock, logger, changeFeed });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
+    await changeFeed.close();
     await storage.close();
     fail(`Kassa cannot start: cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -69,6 +78,7 @@ async function run(): Promise<void> {
     // Fastify's close stops accepting, waits for in-flight requests, then runs onClose hooks.
     app
       .close()
+      .then(() => changeFeed.close())
       .then(() => storage.close())
       .then(() => {
         logger.info('stopped');

@@ -82,7 +82,8 @@ class LocalFeed {
   }
 }
 
-function sqliteFeed(): ChangeFeed {
+/** An in-process feed: all a single process needs (SQLite, or tests with one app). */
+export function createLocalChangeFeed(): ChangeFeed {
   const local = new LocalFeed();
   return {
     publish: (orgId) => {
@@ -202,5 +203,5 @@ function postgresFeed(url: string, options: ChangeFeedOptions): ChangeFeed {
  * ```
  */
 export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
-  return options.config.kind === 'postgres' ? postgresFeed(options.config.url, options) : sqliteFeed();
+  return options.config.kind === 'postgres' ? postgresFeed(options.config.url, options) : createLocalChangeFeed();
 }

@@ -1,0 +1,155 @@
+/**
+ * `GET /api/v1/sync/snapshot`: a new register's paged bootstrap of its store's reference data.
+ *
+ * ```
+ *   page 1:  capture the log head H ─► count everything (total) ─► first items
+ *   page n:  items after (entity, id) named in the page token            (token carries H, total)
+ *   done:    follow the log from H with GET /api/v1/sync/pull?since=<cursor>
+ * ```
+ *
+ * Pages after the first read the live tables, not the state at H: an entity changed after H may
+ * arrive newer than H, which is harmless because its change is in the log after H too and the
+ * register replays it (documents are whole, so the last one applied wins). What must never happen
+ * is an item OLDER than H — a change before H the register would not see again — so the head is
+ * always read before any item: on PostgreSQL the first page runs in one REPEATABLE READ
+ * transaction (head and items from one snapshot); on SQLite the head is read first and items after.
+ */
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { DbKind } from '../../db/database.js';
+import type { Database } from '../../db/schema.js';
+import { ApiError } from '../../http/api-error.js';
+import { changeIdAt, ensureLog, readLogHead } from '../change-log.js';
+import type { LogHead } from '../change-log.js';
+import { resyncRequired } from './cursor.js';
+import type { CursorPosition } from './cursor.js';
+import type { PullScope } from './pull-page.js';
+import { ENTITY_READERS, REFERENCE_ENTITIES } from './reference-docs.js';
+import type { ReferenceItem } from './reference-docs.js';
+
+/** A page of the snapshot. */
+export interface SnapshotPage {
+  readonly items: ReferenceItem[];
+  /** Token of the next page; null after the last. */
+  readonly nextPage: string | null;
+  /** Where to follow the log from once every page is applied (the head captured on page 1). */
+  readonly cursor: CursorPosition;
+  /** Items in the whole snapshot (counted on page 1), for a progress bar. */
+  readonly total: number;
+}
+
+const ID = z.string().regex(/^[0-9a-f-]{36}$/);
+const PageTokenSchema = z.strictObject({
+  v: z.literal(1),
+  e: ID,
+  s: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  c: ID.nullable(),
+  /** Index into REFERENCE_ENTITIES of the entity the next page starts in. */
+  k: z.int().min(0).max(REFERENCE_ENTITIES.length - 1),
+  /** Last id served of that entity; null: start at its first. */
+  a: z.string().min(1).max(200).nullable(),
+  t: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+type PageToken = z.infer<typeof PageTokenSchema>;
+
+/** The page token's wire form, as the route declares it. */
+export const PageTokenStringSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[A-Za-z0-9_-]+$/, 'the nextPage token of the previous snapshot page')
+  .describe('`nextPage` of the previous page; omit for the first page');
+
+function encodeToken(t: PageToken): string {
+  return Buffer.from(JSON.stringify(t), 'utf8').toString('base64url');
+}
+
+function decodeToken(text: string): PageToken {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  const parsed = PageTokenSchema.safeParse(json);
+  if (!parsed.success || (parsed.data.s === 0) !== (parsed.data.c === null)) {
+    throw new ApiError(400, 'invalid_page', 'the page token is not one this server issued');
+  }
+  return parsed.data;
+}
+
+async function headPosition(db: Kysely<Database>, orgId: string, head: LogHead): Promise<CursorPosition> {
+  if (head.head === 0) return { epoch: head.epoch, seq: 0, changeId: null };
+  if (head.head === head.horizon) return { epoch: head.epoch, seq: head.head, changeId: head.horizonChangeId };
+  const id = await changeIdAt(db, orgId, head.head);
+  if (id === undefined) throw new Error(`change ${head.head} of organisation ${orgId} is missing below the head`);
+  return { epoch: head.epoch, seq: head.head, changeId: id };
+}
+
+async function readItems(db: Kysely<Database>, scope: PullScope, from: { k: number; a: string | null }, limit: number) {
+  const items: ReferenceItem[] = [];
+  let k = from.k;
+  let after = from.a;
+  while (k < REFERENCE_ENTITIES.length && items.length < limit) {
+    const entity = REFERENCE_ENTITIES[k];
+    if (entity === undefined) break;
+    const want = limit - items.length;
+    const got = await ENTITY_READERS[entity].page(db, scope, after, want);
+    items.push(...got);
+    if (got.length < want) {
+      k += 1;
+      after = null;
+    } else {
+      after = got.at(-1)?.entityId ?? null;
+    }
+  }
+  return { items, next: k < REFERENCE_ENTITIES.length ? { k, a: after } : undefined };
+}
+
+async function countAll(db: Kysely<Database>, scope: PullScope): Promise<number> {
+  let total = 0;
+  for (const entity of REFERENCE_ENTITIES) total += await ENTITY_READERS[entity].count(db, scope);
+  return total;
+}
+
+/**
+ * Reads one snapshot page for a register of `scope` (its store's settings and staff, the
+ * organisation's catalog).
+ *
+ * @throws ApiError 400 `invalid_page` for a garbled token; 410 `resync_required` when the log the
+ *   snapshot started at was replaced or pruned past its cursor (start the snapshot again).
+ */
+export async function readSnapshotPage(
+  db: Kysely<Database>,
+  dbKind: DbKind,
+  scope: PullScope,
+  page: string | undefined,
+  limit: number,
+): Promise<SnapshotPage> {
+  if (page === undefined) {
+    const first = async (trx: Kysely<Database>) => {
+      const head = await ensureLog(trx, scope.orgId);
+      const cursor = await headPosition(trx, scope.orgId, head);
+      const total = await countAll(trx, scope);
+      const { items, next } = await readItems(trx, scope, { k: 0, a: null }, limit);
+      return { cursor, total, items, next };
+    };
+    const r =
+      dbKind === 'postgres'
+        ? await db.transaction().setIsolationLevel('repeatable read').execute((trx) => first(trx))
+        : await first(db);
+    const nextPage =
+      r.next === undefined ? null : encodeToken({ v: 1, e: r.cursor.epoch, s: r.cursor.seq, c: r.cursor.changeId, k: r.next.k, a: r.next.a, t: r.total });
+    return { items: r.items, nextPage, cursor: r.cursor, total: r.total };
+  }
+
+  const token = decodeToken(page);
+  const head = await readLogHead(db, scope.orgId);
+  if (!head || head.epoch !== token.e) throw resyncRequired('other_log');
+  if (token.s > head.head) throw resyncRequired('ahead_of_log');
+  if (token.s < head.horizon) throw resyncRequired('pruned');
+  const cursor: CursorPosition = { epoch: token.e, seq: token.s, changeId: token.c };
+  const { items, next } = await readItems(db, scope, { k: token.k, a: token.a }, limit);
+  const nextPage = next === undefined ? null : encodeToken({ ...token, k: next.k, a: next.a });
+  return { items, nextPage, cursor, total: token.t };
+}
