@@ -15,11 +15,16 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { auditRoutes } from './audit/audit-routes.js';
+import { DEFAULT_AUTH_RATE_LIMIT } from './auth/auth-rate-limit.js';
+import { authRoutes } from './auth/auth-routes.js';
 import type { Clock } from './clock.js';
 import type { ServerConfig } from './config.js';
 import type { Storage } from './db/database.js';
 import { installErrorMapper } from './http/api-error.js';
 import { createMetrics, recordRequestDurations } from './http/metrics.js';
+import { registerRoutes } from './registers/register-routes.js';
+import { staffRoutes } from './staff/staff-routes.js';
 import { systemRoutes } from './http/system-routes.js';
 import { createLocalChangeFeed } from './sync/change-feed.js';
 import type { ChangeFeed } from './sync/change-feed.js';
@@ -36,8 +41,12 @@ export interface AppDeps {
   readonly clock: Clock;
   /** Defaults to no logging (tests). `main.ts` passes the real logger. */
   readonly logger?: Logger;
-  /** Requests per client address per window on rate-limited routes; tests lower or raise it. */
-  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
+  /**
+   * Requests per client address per window on rate-limited routes; tests lower or raise it.
+   * `authMax` (default 10) bounds login and pairing attempts per address and per email or code
+   * in the same window (default one minute).
+   */
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number; readonly authMax?: number };
   /**
    * Wakes long-polling pulls after a change commits. `main.ts` passes `createChangeFeed(…)`
    * (LISTEN/NOTIFY across processes on PostgreSQL); when absent, an in-process feed is made and
@@ -139,6 +148,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const changeFeed = deps.changeFeed ?? createLocalChangeFeed();
   if (deps.changeFeed === undefined) app.addHook('onClose', () => changeFeed.close());
   await app.register(pullRoutes, { storage: deps.storage, changeFeed, metrics });
+
+  // Back office and pairing: sessions, registers, staff, audit (docs/adr/0015).
+  const session = { storage: deps.storage, clock: deps.clock };
+  const authRateLimit = {
+    max: deps.rateLimit?.authMax ?? DEFAULT_AUTH_RATE_LIMIT.max,
+    windowMs: deps.rateLimit?.windowMs ?? DEFAULT_AUTH_RATE_LIMIT.windowMs,
+  };
+  await app.register(authRoutes, { ...session, authRateLimit });
+  await app.register(registerRoutes, { ...session, authRateLimit });
+  await app.register(staffRoutes, { ...session, changeFeed });
+  await app.register(auditRoutes, session);
 
   return app;
 }

@@ -16,6 +16,7 @@ const TABLES = [
   'registers',
   'sessions',
   'staff',
+  'staff_role_history',
   'stores',
   'tax_rates',
   'users',

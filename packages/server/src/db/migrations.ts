@@ -1,5 +1,6 @@
 import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
+import { m0002_auth } from './migrations/0002-auth.js';
 import { m0004_change_log } from './migrations/0004-change-log.js';
 
 /*
@@ -210,6 +211,7 @@ const m0001_foundation: Migration = {
 /** Every migration, in order. Names sort lexically, which is the order Kysely applies them in. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001_foundation,
+  '0002_auth': m0002_auth,
   '0004_change_log': m0004_change_log,
 };
 

@@ -30,7 +30,8 @@ export interface StoresTable {
   updated_at: number;
 }
 
-export type UserRole = 'owner' | 'manager';
+/** A back-office login's role; `cashier` may sign in but not manage (migration 0002). */
+export type UserRole = 'owner' | 'manager' | 'cashier';
 
 export interface UsersTable {
   id: string;
@@ -53,7 +54,10 @@ export interface SessionsTable {
   token_hash: string;
   csrf_token: string;
   created_at: number;
+  /** Absolute expiry: the session ends then however active it is. */
   expires_at: number;
+  /** Last authenticated request (updated at most once a minute): idle expiry counts from here. */
+  last_used_at: Generated<number>;
 }
 
 export type StaffRole = 'cashier' | 'manager' | 'owner';
@@ -111,6 +115,8 @@ export interface PairingCodesTable {
   expires_at: number;
   used_at: number | null;
   register_id: string | null;
+  /** The register code the manager chose for this code, or null: the first free one. */
+  register_code: Generated<string | null>;
 }
 
 export interface CategoriesTable {
@@ -193,6 +199,7 @@ export interface Database {
   products: ProductsTable;
   barcodes: BarcodesTable;
   audit_log: AuditLogTable;
+  staff_role_history: StaffRoleHistoryTable;
   change_log_heads: ChangeLogHeadsTable;
   change_log: ChangeLogTable;
 }
@@ -225,4 +232,12 @@ export interface ChangeLogTable {
   /** JSON: the entity's full current document, or the fact. */
   data_json: string;
   created_at: number;
+}
+
+/** The role a staff member held from `effective_from` until the next row (staff/staff-roles.ts). */
+export interface StaffRoleHistoryTable {
+  org_id: string;
+  staff_id: string;
+  role: StaffRole;
+  effective_from: number;
 }

@@ -137,6 +137,7 @@ export async function seedDemoIfEmpty(db: Kysely<Database>, options: SeedOptions
         updated_at: now,
       })
       .execute();
+    const staffIds = DEMO_STAFF.map(() => randomUUID());
     await trx
       .insertInto('staff')
       .values(
@@ -144,7 +145,7 @@ export async function seedDemoIfEmpty(db: Kysely<Database>, options: SeedOptions
           const v = verifiers[i];
           if (v === undefined) throw new Error('missing PIN verifier');
           return {
-            id: randomUUID(),
+            id: staffIds[i] ?? randomUUID(),
             org_id: orgId,
             store_id: storeId,
             name: s.name,
@@ -160,6 +161,11 @@ export async function seedDemoIfEmpty(db: Kysely<Database>, options: SeedOptions
           };
         }),
       )
+      .execute();
+    // Each role is in force from the moment the person exists (staff/staff-roles.ts).
+    await trx
+      .insertInto('staff_role_history')
+      .values(DEMO_STAFF.map((s, i) => ({ org_id: orgId, staff_id: staffIds[i] ?? '', role: s.role, effective_from: now })))
       .execute();
     // Two registers' codes, free to pair.
     await trx
