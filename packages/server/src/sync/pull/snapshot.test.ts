@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { manualClock } from '@kassa/core';
+import type { Kysely } from 'kysely';
+import { afterEach, expect, it } from 'vitest';
+import { buildApp } from '../../app.js';
+import type { App } from '../../app.js';
+import { loadConfig } from '../../config.js';
+import { migrateToLatest } from '../../db/migrations.js';
+import type { Database } from '../../db/schema.js';
+import { describeDb } from '../../testing/describe-db.js';
+import type { TestDatabaseFactory } from '../../testing/describe-db.js';
+import { appendChanges, pruneChangeLog } from '../change-log.js';
+import { referenceChanges } from './reference-docs.js';
+import type { ReferenceEntity } from './reference-docs.js';
+import { bearer, createTenant } from './test-fixtures.js';
+import type { TestStore, TestTenant } from './test-fixtures.js';
+
+const config = loadConfig({}, '/tmp');
+
+interface Item {
+  entity: string;
+  entityId: string;
+  storeId: string | null;
+  op: string;
+  data: Record<string, unknown>;
+}
+interface SnapshotBody {
+  items: Item[];
+  nextPage: string | null;
+  cursor: string;
+  total: number;
+}
+interface PullBody {
+  changes: (Item & { seq: number })[];
+  cursor: string;
+  hasMore: boolean;
+}
+
+const apps: App[] = [];
+afterEach(async () => {
+  for (const a of apps.splice(0)) await a.close();
+});
+
+/** A small catalog for a tenant: 2 tax rates, 2 categories, `products` products with barcodes, staff in every store. */
+async function seedCatalog(db: Kysely<Database>, tenant: TestTenant, products: number): Promise<{ productIds: string[]; staffIds: string[] }> {
+  const org_id = tenant.orgId;
+  const t = { created_at: 0, updated_at: 0 };
+  const taxIds = [randomUUID(), randomUUID()];
+  await db.insertInto('tax_rates').values(taxIds.map((id, i) => ({ id, org_id, name: `VAT ${i}`, rate_ppm: i === 0 ? 190000 : 70000, ...t }))).execute();
+  const catIds = [randomUUID(), randomUUID()];
+  await db.insertInto('categories').values(catIds.map((id, i) => ({ id, org_id, name: `Category ${i}`, parent_id: null, ...t }))).execute();
+  const productIds = Array.from({ length: products }, () => randomUUID());
+  await db
+    .insertInto('products')
+    .values(
+      productIds.map((id, i) => ({
+        id,
+        org_id,
+        sku: `SKU-${i}`,
+        name: `Product ${i}`,
+        price_minor: 100 + i,
+        currency: 'EUR',
+        category_id: catIds[i % 2] ?? null,
+        tax_rate_ids_json: JSON.stringify([taxIds[i % 2]]),
+        unit: 'piece' as const,
+        field_hlc_json: JSON.stringify({ name: `0192a3b4c5d6-0000-dev${i}` }),
+        ...t,
+      })),
+    )
+    .execute();
+  await db
+    .insertInto('barcodes')
+    .values(productIds.map((product_id, i) => ({ org_id, code: `${tenant.orgId.slice(0, 4)}${String(i).padStart(9, '0')}`, product_id, created_at: 0 })))
+    .execute();
+  const staffIds: string[] = [];
+  for (const store of tenant.stores) {
+    for (const role of ['manager', 'cashier'] as const) {
+      const id = randomUUID();
+      staffIds.push(id);
+      await db
+        .insertInto('staff')
+        .values({ id, org_id, store_id: store.id, name: `${role} of ${store.code}`, role, pin_kdf: 'pbkdf2-sha256', pin_iterations: 600000, pin_salt: `salt-${id}`, pin_hash: `hash-${id}`, ...t })
+        .execute();
+    }
+  }
+  return { productIds, staffIds };
+}
+
+async function setup(dbs: TestDatabaseFactory) {
+  const db = await dbs.create();
+  await migrateToLatest(db.storage.db);
+  const app = await buildApp({ storage: db.storage, config, clock: manualClock(0), rateLimit: { max: 100_000, windowMs: 60_000 } });
+  apps.push(app);
+  return { db, app };
+}
+
+const snapshotPage = async (app: App, store: TestStore, query: string): Promise<SnapshotBody> => {
+  const res = await app.inject({ method: 'GET', url: `/api/v1/sync/snapshot${query}`, headers: bearer(store) });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json<SnapshotBody>();
+};
+
+/** A register's view: entity:id → document. */
+type View = Map<string, Record<string, unknown>>;
+const key = (i: { entity: string; entityId: string }): string => `${i.entity}:${i.entityId}`;
+
+async function snapshotAll(app: App, store: TestStore, limit = 1000): Promise<{ view: View; cursor: string; total: number }> {
+  const view: View = new Map();
+  let page = await snapshotPage(app, store, `?limit=${limit}`);
+  const { cursor, total } = page;
+  for (;;) {
+    for (const i of page.items) view.set(key(i), i.data);
+    if (page.nextPage === null) break;
+    page = await snapshotPage(app, store, `?limit=${limit}&page=${page.nextPage}`);
+    expect(page.cursor).toBe(cursor);
+  }
+  return { view, cursor, total };
+}
+
+async function follow(app: App, store: TestStore, view: View, since: string): Promise<string> {
+  let cursor = since;
+  for (;;) {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/sync/pull?since=${cursor}&limit=3`, headers: bearer(store) });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<PullBody>();
+    for (const c of body.changes) {
+      if (c.op === 'delete') view.delete(key(c));
+      else view.set(key(c), c.data);
+    }
+    cursor = body.cursor;
+    if (!body.hasMore) return cursor;
+  }
+}
+
+/** Makes a writer's change the way a back-office route does: data change and log entry in one transaction. */
+async function change(db: Kysely<Database>, orgId: string, entity: ReferenceEntity, ids: string[], edit: (trx: Kysely<Database>) => Promise<unknown>, deletedStoreId: string | null = null) {
+  await db.transaction().execute(async (trx) => {
+    await edit(trx);
+    await appendChanges(trx, orgId, await referenceChanges(trx, orgId, entity, ids, deletedStoreId));
+  });
+}
+
+describeDb('GET /api/v1/sync/snapshot', (dbs) => {
+  it('pages the store’s reference data; snapshot + following the log equals the live state despite writes between pages', async () => {
+    const { db, app } = await setup(dbs);
+    const sdb = db.storage.db;
+    const tenant = await createTenant(sdb, 'Org A');
+    const [s1, s2] = tenant.stores as [TestStore, TestStore];
+    const { productIds, staffIds } = await seedCatalog(sdb, tenant, 9);
+    // Earlier history in the log, so the snapshot's cursor is not at 0.
+    await change(sdb, tenant.orgId, 'product', productIds.slice(0, 2), async () => undefined);
+
+    const view: View = new Map();
+    let page = await snapshotPage(app, s1, '?limit=4');
+    const { cursor, total } = page;
+    // 1 store + 2 tax rates + 2 categories + 9 products + 2 staff of store 1.
+    expect(total).toBe(16);
+    const pageSizes: number[] = [];
+    let writes = 0;
+    for (;;) {
+      pageSizes.push(page.items.length);
+      for (const i of page.items) view.set(key(i), i.data);
+      // Between pages, the back office keeps working.
+      const p = productIds[writes];
+      if (writes === 0 && p) {
+        await change(sdb, tenant.orgId, 'product', [p], (trx) => trx.updateTable('products').set({ name: 'Renamed early', price_minor: 999 }).where('id', '=', p).execute());
+      } else if (writes === 1) {
+        const last = productIds.at(-1) ?? '';
+        await change(sdb, tenant.orgId, 'product', [last], (trx) => trx.updateTable('products').set({ name: 'Renamed late' }).where('id', '=', last).execute());
+      } else if (writes === 2) {
+        const gone = productIds[4] ?? '';
+        await change(sdb, tenant.orgId, 'product', [gone], async (trx) => {
+          await trx.deleteFrom('barcodes').where('product_id', '=', gone).execute();
+          await trx.deleteFrom('products').where('id', '=', gone).execute();
+        });
+        const fresh = '00000000-0000-4000-8000-000000000000'; // sorts first: inserted behind the snapshot's position
+        await change(sdb, tenant.orgId, 'product', [fresh], (trx) =>
+          trx.insertInto('products').values({ id: fresh, org_id: tenant.orgId, sku: 'NEW', name: 'New', price_minor: 5, currency: 'EUR', unit: 'kg', weighed: 1, created_at: 1, updated_at: 1 }).execute(),
+        );
+        const cashier = staffIds[1] ?? '';
+        await change(sdb, tenant.orgId, 'staff', [cashier], (trx) => trx.updateTable('staff').set({ active: 0, updated_at: 2 }).where('id', '=', cashier).execute());
+        // Another store's staff change is not this register's business.
+        const other = staffIds[2] ?? '';
+        await change(sdb, tenant.orgId, 'staff', [other], (trx) => trx.updateTable('staff').set({ name: 'Moved', updated_at: 2 }).where('id', '=', other).execute());
+        await change(sdb, tenant.orgId, 'store', [s1.id], (trx) => trx.updateTable('stores').set({ name: 'Renamed store' }).where('id', '=', s1.id).execute());
+      }
+      writes += 1;
+      if (page.nextPage === null) break;
+      page = await snapshotPage(app, s1, `?limit=4&page=${page.nextPage}`);
+      expect(page).toMatchObject({ cursor, total });
+    }
+    // Full pages while writes land between them (how many items the rest holds depends on which
+    // rows the writes touched relative to the page position: ids are random).
+    expect(pageSizes.slice(0, 3)).toEqual([4, 4, 4]);
+    expect(pageSizes.length).toBeGreaterThanOrEqual(4);
+
+    await follow(app, s1, view, cursor);
+    const live = await snapshotAll(app, s1);
+    expect(new Map([...view].sort())).toEqual(new Map([...live.view].sort()));
+    // …and the live state is what was written.
+    expect(live.view.get(`product:${productIds[0] ?? ''}`)).toMatchObject({ name: 'Renamed early', priceMinor: 999 });
+    expect(live.view.get(`product:${productIds.at(-1) ?? ''}`)).toMatchObject({ name: 'Renamed late' });
+    expect(live.view.has(`product:${productIds[4] ?? ''}`)).toBe(false);
+    expect(live.view.get('product:00000000-0000-4000-8000-000000000000')).toMatchObject({ weighed: true, unit: 'kg', barcodes: [] });
+    expect(live.view.get(`staff:${staffIds[1] ?? ''}`)).toMatchObject({ active: false });
+    expect(live.view.get(`store:${s1.id}`)).toMatchObject({ name: 'Renamed store', code: 'S01', settings: { currency: 'EUR' } });
+    expect(live.total).toBe(16);
+    expect(s2.id).not.toBe(s1.id);
+  });
+
+  it('serves a register its own store and organisation only, with the documents registers need', async () => {
+    const { db, app } = await setup(dbs);
+    const sdb = db.storage.db;
+    const a = await createTenant(sdb, 'Org A');
+    const b = await createTenant(sdb, 'Org B', 1);
+    const [a1, a2] = a.stores as [TestStore, TestStore];
+    const b1 = b.stores[0] as TestStore;
+    const catA = await seedCatalog(sdb, a, 3);
+    await seedCatalog(sdb, b, 2);
+
+    const viewA1 = (await snapshotAll(app, a1)).view;
+    const entities = [...viewA1.values()].length;
+    expect(entities).toBe(1 + 2 + 2 + 3 + 2);
+    expect([...viewA1.keys()].filter((k) => k.startsWith('store:'))).toEqual([`store:${a1.id}`]);
+    const staffA1 = [...viewA1.entries()].filter(([k]) => k.startsWith('staff:')).map(([, v]) => v);
+    expect(staffA1.map((s) => s['storeId'])).toEqual([a1.id, a1.id]);
+    // The PIN verifier travels (registers check PINs offline); nothing of another store or org does.
+    expect(staffA1[0]).toMatchObject({ active: true, pin: { kdf: 'pbkdf2-sha256', iterations: 600000 } });
+    const product = viewA1.get(`product:${catA.productIds[0] ?? ''}`);
+    expect(product).toEqual({
+      id: catA.productIds[0],
+      sku: 'SKU-0',
+      name: 'Product 0',
+      priceMinor: 100,
+      currency: 'EUR',
+      categoryId: expect.any(String),
+      taxRateIds: [expect.any(String)],
+      weighed: false,
+      unit: 'piece',
+      active: true,
+      barcodes: [`${a.orgId.slice(0, 4)}000000000`],
+      fieldHlc: { name: '0192a3b4c5d6-0000-dev0' },
+    });
+
+    const viewA2 = (await snapshotAll(app, a2)).view;
+    expect([...viewA2.keys()].filter((k) => k.startsWith('staff:') || k.startsWith('store:')).sort()).not.toEqual(
+      [...viewA1.keys()].filter((k) => k.startsWith('staff:') || k.startsWith('store:')).sort(),
+    );
+    const viewB = (await snapshotAll(app, b1)).view;
+    expect(viewB.size).toBe(1 + 2 + 2 + 2 + 2);
+    for (const k of viewB.keys()) expect(viewA1.has(k)).toBe(false);
+    const serialisedA = JSON.stringify([...viewA1.values()]);
+    for (const v of viewB.values()) expect(serialisedA).not.toContain(String(v['id']));
+  });
+
+  it('answers a garbled page token with 400 and a token of a replaced or pruned-past log with 410', async () => {
+    const { db, app } = await setup(dbs);
+    const sdb = db.storage.db;
+    const tenant = await createTenant(sdb, 'Org A', 1);
+    const s1 = tenant.stores[0] as TestStore;
+    await seedCatalog(sdb, tenant, 3);
+    const first = await snapshotPage(app, s1, '?limit=2');
+    expect(first.nextPage).not.toBeNull();
+    const get = (q: string) => app.inject({ method: 'GET', url: `/api/v1/sync/snapshot${q}`, headers: bearer(s1) });
+
+    for (const page of ['%%%', 'bm90IGpzb24', Buffer.from(JSON.stringify({ v: 1, e: randomUUID(), s: 0, c: null, k: 99, a: null, t: 0 })).toString('base64url')]) {
+      const res = await get(`?page=${page}`);
+      expect(res.statusCode, page).toBe(400);
+      expect(['invalid_page', 'invalid_input']).toContain(res.json<{ error: string }>().error);
+    }
+    expect((await get('?page=abc&extra=1')).statusCode).toBe(400);
+    const otherLog = Buffer.from(JSON.stringify({ v: 1, e: randomUUID(), s: 0, c: null, k: 1, a: null, t: 3 })).toString('base64url');
+    expect((await get(`?page=${otherLog}`)).json()).toMatchObject({ error: 'resync_required', details: { reason: 'other_log' } });
+    // The log moves on and is pruned past the snapshot's cursor: the register must start again.
+    await appendChanges(sdb, tenant.orgId, [{ entity: 'x', entityId: 'y', storeId: null, op: 'upsert', data: {} }]);
+    await pruneChangeLog(sdb, tenant.orgId, Number.MAX_SAFE_INTEGER);
+    const res = await get(`?page=${first.nextPage ?? ''}`);
+    expect(res.statusCode).toBe(410);
+    expect(res.json()).toMatchObject({ error: 'resync_required', details: { reason: 'pruned' } });
+    expect((await app.inject({ method: 'GET', url: '/api/v1/sync/snapshot' })).statusCode).toBe(401);
+  });
+});
