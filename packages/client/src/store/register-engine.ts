@@ -1,0 +1,375 @@
+/**
+ * The register's local engine over one SQLite connection: schema, lookups and the commands, all
+ * synchronous, running where the database is (the worker in the browser, the main thread in Node).
+ * The UI reaches it through {@link AsyncRegisterStore} (Comlink in the browser, a thin wrapper in
+ * Node), so every caller sees one asynchronous API.
+ */
+import { uuidV7Generator, type Clock, type GtinOptions, type IdGenerator, type RandomSource, type StoreSettings as CartSettings } from '@kassa/core';
+import {
+  adjustStock,
+  closeShift,
+  completeSale,
+  countStock,
+  editProduct,
+  moveCash,
+  openShift,
+  refund,
+  saveCustomer,
+  voidSale,
+  type CommandContext,
+  type Faults,
+} from '../commands/index.js';
+import { findOpenShift, onHandOf, type OpenShift } from '../commands/local-state.js';
+import { writeCatalog, type CatalogBatch } from './catalog.js';
+import { InjectedFaultError } from './errors.js';
+import { findByBarcode, getItem, searchCatalog, type CatalogItem, type ScanResult } from './lookups.js';
+import { readMeta, writeIdentity, type RegisterIdentity, type RegisterMeta } from './meta.js';
+import { migrate, schemaVersion } from './migrations.js';
+import { cartSettings, readSettings, writeSettings, type RegisterSettings, type RegisterSettingsInput } from './settings.js';
+import type { SqlDb, SqlRow } from './sql-db.js';
+
+/** A wall clock from the platform: the default outside tests. */
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Randomness from WebCrypto (`crypto.getRandomValues`), in the browser and in Node alike. */
+export const cryptoRandom: RandomSource = (length) => globalThis.crypto.getRandomValues(new Uint8Array(length));
+
+/** Options of {@link RegisterEngine.open}. */
+export interface EngineOptions {
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  /** A seam for tests: called before each step of each command (see `commands/context.ts`). */
+  readonly faults?: Faults;
+}
+
+/**
+ * Faults as data, so a test can set them across a worker boundary: throw {@link InjectedFaultError}
+ * at the `throwAt`-th time (default first) a step of that name is reached, and/or record the steps.
+ */
+export interface FaultPlan {
+  readonly throwAt?: string;
+  readonly record?: boolean;
+}
+
+/** One op waiting in the outbox. */
+export interface OutboxEntry {
+  readonly seq: number;
+  readonly opId: string;
+  readonly type: string;
+  /** The op as validated and queued. */
+  readonly op: unknown;
+  readonly createdAt: number;
+}
+
+/** One receipt of the register's local chain. */
+export interface ReceiptEntry {
+  readonly receiptSeq: number;
+  readonly receiptNo: string;
+  readonly opType: string;
+  readonly opId: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** A recorded sale as the UI shows it. */
+export interface OrderEntry {
+  readonly orderId: string;
+  readonly receiptNo: string;
+  readonly status: string;
+  readonly shiftId: string;
+  readonly total: number;
+  readonly currency: string;
+  readonly payload: unknown;
+}
+
+/** Every table's rows (FTS shadow tables excluded), sorted: what "no trace" compares. */
+export type StoreDump = Readonly<Record<string, readonly SqlRow[]>>;
+
+/** The engine's commands and queries: what the async store exposes. */
+export type RegisterEngineApi = Pick<
+  RegisterEngine,
+  | 'pair'
+  | 'meta'
+  | 'writeSettings'
+  | 'settings'
+  | 'cartSettings'
+  | 'importCatalog'
+  | 'findByBarcode'
+  | 'search'
+  | 'getItem'
+  | 'onHand'
+  | 'currentShift'
+  | 'order'
+  | 'outbox'
+  | 'receipts'
+  | 'completeSale'
+  | 'refund'
+  | 'voidSale'
+  | 'moveCash'
+  | 'openShift'
+  | 'closeShift'
+  | 'adjustStock'
+  | 'countStock'
+  | 'saveCustomer'
+  | 'editProduct'
+  | 'schemaVersion'
+  | 'migrate'
+  | 'dump'
+  | 'setFaultPlan'
+  | 'recordedSteps'
+  | 'setMaxPageCount'
+  | 'describe'
+>;
+
+/**
+ * {@link RegisterEngineApi} as seen from the UI thread: every method returns a promise. The Node
+ * store ({@link asyncStore}) and the browser store (Comlink over the worker) both implement it, and
+ * one contract suite (`describeStore`) runs against both.
+ */
+export type AsyncRegisterStore = {
+  [K in keyof RegisterEngineApi]: RegisterEngineApi[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+} & {
+  /** Closes the database (the worker's, in the browser). */
+  close(): Promise<void>;
+};
+
+/**
+ * The register's engine. Open it with {@link RegisterEngine.open}, which migrates the schema.
+ *
+ * @example
+ * ```ts
+ * const engine = RegisterEngine.open(openBetterSqlite3('register.sqlite'));
+ * engine.pair(identity);
+ * const { shiftId } = engine.openShift({ staffId, float: { denominations: [], total: 10000 } });
+ * ```
+ */
+export class RegisterEngine {
+  readonly #db: SqlDb;
+  readonly #clock: Clock;
+  readonly #ids: IdGenerator;
+  readonly #ctx: CommandContext;
+  #plan: FaultPlan | null = null;
+  #recorded: string[] = [];
+
+  private constructor(db: SqlDb, options: EngineOptions) {
+    this.#db = db;
+    this.#clock = options.clock ?? systemClock;
+    this.#ids = uuidV7Generator(this.#clock, options.random ?? cryptoRandom);
+    const userFaults = options.faults;
+    const faults: Faults = {
+      beforeStep: (name) => {
+        if (this.#plan?.record === true) this.#recorded.push(name);
+        if (this.#plan?.throwAt === name) throw new InjectedFaultError(name);
+        userFaults?.beforeStep?.(name);
+      },
+    };
+    this.#ctx = { db, clock: this.#clock, ids: this.#ids, faults };
+  }
+
+  /** Opens the engine on a connection, migrating its schema to the latest version first. */
+  static open(db: SqlDb, options: EngineOptions = {}): RegisterEngine {
+    migrate(db, (options.clock ?? systemClock).now());
+    return new RegisterEngine(db, options);
+  }
+
+  /** The connection's description (driver, SQLite version, location). */
+  describe(): string {
+    return this.#db.description;
+  }
+
+  /** The schema version of the database. */
+  schemaVersion(): number {
+    return schemaVersion(this.#db);
+  }
+
+  /** Runs any pending migrations (idempotent); returns the versions applied. */
+  migrate(): number[] {
+    return migrate(this.#db, this.#clock.now());
+  }
+
+  /** Records the register's identity after pairing; see `writeIdentity`. */
+  pair(identity: RegisterIdentity): RegisterMeta {
+    return this.#db.transaction(() => {
+      writeIdentity(this.#db, identity);
+      return readMeta(this.#db);
+    });
+  }
+
+  /** The register's `meta` row. */
+  meta(): RegisterMeta {
+    return readMeta(this.#db);
+  }
+
+  /** Stores the store settings. */
+  writeSettings(settings: RegisterSettingsInput): void {
+    this.#db.transaction(() => writeSettings(this.#db, settings));
+  }
+
+  /** The store settings. */
+  settings(): RegisterSettings {
+    return readSettings(this.#db);
+  }
+
+  /** The settings a core `Cart` prices by (`createCart(await store.cartSettings())`). */
+  cartSettings(): CartSettings {
+    return cartSettings(readSettings(this.#db));
+  }
+
+  /** Writes a batch of catalog, staff and stock rows in one transaction. */
+  importCatalog(batch: CatalogBatch): void {
+    this.#db.transaction(() => writeCatalog(this.#db, batch, this.#clock.now()));
+  }
+
+  /** What a scanned barcode sells; see `findByBarcode`. */
+  findByBarcode(code: string, options?: GtinOptions): ScanResult | undefined {
+    return findByBarcode(this.#db, code, options);
+  }
+
+  /** Name/SKU search, at most 20 matches; see `searchCatalog`. */
+  search(text: string, limit?: number): CatalogItem[] {
+    return searchCatalog(this.#db, text, limit);
+  }
+
+  /** One active product or variant as the till sells it. */
+  getItem(productId: string, variantId?: string): CatalogItem {
+    return getItem(this.#db, productId, variantId);
+  }
+
+  /** Stock on hand as the register knows it, thousandths. */
+  onHand(productId: string, variantId?: string): number {
+    return onHandOf(this.#db, productId, variantId);
+  }
+
+  /** The open shift, if any. */
+  currentShift(): OpenShift | undefined {
+    return findOpenShift(this.#db);
+  }
+
+  /** A recorded sale, or undefined. */
+  order(orderId: string): OrderEntry | undefined {
+    const r = this.#db.get<{ id: string; receipt_no: string; status: string; shift_id: string; total: number; currency: string; payload_json: string }>(
+      'SELECT id, receipt_no, status, shift_id, total, currency, payload_json FROM orders WHERE id = ?',
+      [orderId],
+    );
+    if (r === undefined) return undefined;
+    return { orderId: r.id, receiptNo: r.receipt_no, status: r.status, shiftId: r.shift_id, total: r.total, currency: r.currency, payload: JSON.parse(r.payload_json) };
+  }
+
+  /** Ops waiting for the server, in seq order (the order they are pushed in). */
+  outbox(limit = 10_000): OutboxEntry[] {
+    return this.#db
+      .all<{ seq: number; op_id: string; op_type: string; op_json: string; created_at: number }>('SELECT * FROM outbox ORDER BY seq LIMIT ?', [limit])
+      .map((r) => ({ seq: r.seq, opId: r.op_id, type: r.op_type, op: JSON.parse(r.op_json), createdAt: r.created_at }));
+  }
+
+  /** The register's receipts in chain order. */
+  receipts(): ReceiptEntry[] {
+    return this.#db
+      .all<{ receipt_seq: number; receipt_no: string; op_type: string; op_id: string; prev_hash: string; hash: string }>('SELECT * FROM receipts ORDER BY receipt_seq')
+      .map((r) => ({ receiptSeq: r.receipt_seq, receiptNo: r.receipt_no, opType: r.op_type, opId: r.op_id, prevHash: r.prev_hash, hash: r.hash }));
+  }
+
+  /** See `commands/complete-sale.ts`. */
+  completeSale(input: Parameters<typeof completeSale>[1]): ReturnType<typeof completeSale> {
+    return completeSale(this.#ctx, input);
+  }
+
+  /** See `commands/refund.ts`. */
+  refund(input: Parameters<typeof refund>[1]): ReturnType<typeof refund> {
+    return refund(this.#ctx, input);
+  }
+
+  /** See `commands/void-sale.ts`. */
+  voidSale(input: Parameters<typeof voidSale>[1]): ReturnType<typeof voidSale> {
+    return voidSale(this.#ctx, input);
+  }
+
+  /** See `commands/move-cash.ts`. */
+  moveCash(input: Parameters<typeof moveCash>[1]): ReturnType<typeof moveCash> {
+    return moveCash(this.#ctx, input);
+  }
+
+  /** See `commands/open-shift.ts`. */
+  openShift(input: Parameters<typeof openShift>[1]): ReturnType<typeof openShift> {
+    return openShift(this.#ctx, input);
+  }
+
+  /** See `commands/close-shift.ts`. */
+  closeShift(input: Parameters<typeof closeShift>[1]): ReturnType<typeof closeShift> {
+    return closeShift(this.#ctx, input);
+  }
+
+  /** See `commands/adjust-stock.ts`. */
+  adjustStock(input: Parameters<typeof adjustStock>[1]): ReturnType<typeof adjustStock> {
+    return adjustStock(this.#ctx, input);
+  }
+
+  /** See `commands/adjust-stock.ts`. */
+  countStock(input: Parameters<typeof countStock>[1]): ReturnType<typeof countStock> {
+    return countStock(this.#ctx, input);
+  }
+
+  /** See `commands/reference-edit.ts`. */
+  saveCustomer(input: Parameters<typeof saveCustomer>[1]): ReturnType<typeof saveCustomer> {
+    return saveCustomer(this.#ctx, input);
+  }
+
+  /** See `commands/reference-edit.ts`. */
+  editProduct(input: Parameters<typeof editProduct>[1]): ReturnType<typeof editProduct> {
+    return editProduct(this.#ctx, input);
+  }
+
+  /** Every table's rows, sorted, for tests and support exports. */
+  dump(): StoreDump {
+    const tables = this.#db
+      .all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'catalog_fts%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .map((t) => t.name);
+    return Object.fromEntries(tables.map((t) => [t, this.#db.all(`SELECT * FROM "${t}" ORDER BY 1, 2`)]));
+  }
+
+  /** Sets (or clears, with null) the data-driven fault plan; clears the recorded steps. */
+  setFaultPlan(plan: FaultPlan | null): void {
+    this.#plan = plan;
+    this.#recorded = [];
+  }
+
+  /** The steps recorded since the last {@link setFaultPlan} with `record`. */
+  recordedSteps(): string[] {
+    return [...this.#recorded];
+  }
+
+  /**
+   * Caps the database file at `pages` pages (SQLite's `max_page_count`), so a test can fill the
+   * "disk" and see `StorageFullError`; returns the cap in force (never below the current size).
+   */
+  setMaxPageCount(pages: number): number {
+    return this.#db.get<{ max_page_count: number }>(`PRAGMA max_page_count = ${Math.max(1, Math.floor(pages))}`)?.max_page_count ?? 0;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.#db.close();
+  }
+}
+
+/**
+ * The engine behind the asynchronous store API, in the same thread (Node). Results are
+ * structured-cloned so a caller never holds an object the engine still references, exactly as
+ * across the browser's worker boundary.
+ */
+export function asyncStore(engine: RegisterEngine): AsyncRegisterStore {
+  const api: Record<string, unknown> = {};
+  const methods = Object.getOwnPropertyNames(RegisterEngine.prototype).filter((m) => m !== 'constructor');
+  for (const name of methods) {
+    const fn = (engine as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+    if (typeof fn !== 'function') continue;
+    api[name] = (...args: unknown[]) => {
+      try {
+        return Promise.resolve(structuredClone(fn.apply(engine, structuredClone(args))));
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    };
+  }
+  return api as unknown as AsyncRegisterStore;
+}
