@@ -3,6 +3,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { plainText } from '../auth/plain-text.js';
 import type { SessionDeps } from '../auth/session.js';
 import { requireUser, userOf } from '../auth/session.js';
 import { ErrorBodySchema } from '../http/api-error.js';
@@ -38,7 +39,7 @@ export const auditRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, optio
         querystring: z.strictObject({
           limit: z.coerce.number().int().min(1).max(500).default(100),
           before: z.string().regex(CURSOR, 'a cursor from `next`').optional().describe('the `next` of the previous page'),
-          action: z.string().min(1).max(60).optional().describe('only this action, e.g. `register.revoked`'),
+          action: plainText(1, 60).optional().describe('only this action, e.g. `register.revoked`'),
         }),
         response: {
           200: z.object({ entries: z.array(AuditEntrySchema), next: z.string().nullable().describe('cursor of the next page, null at the end') }),

@@ -1,6 +1,7 @@
 import { manualClock } from '@kassa/core';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../app.js';
+import { openSqlite, sqliteKysely } from '../db/database.js';
 import { migrateToLatest } from '../db/migrations.js';
 import { sha256Hex } from '../security/secrets.js';
 import { describeDb } from '../testing/describe-db.js';
@@ -93,9 +94,11 @@ describeDb('back-office auth', (dbs) => {
       { org_id: org.orgId, actor_id: org.users.owner.id, action: 'auth.login_failed', details_json: JSON.stringify({ ip: '127.0.0.1', reason: 'wrong_password' }) },
     ]);
     // Bad shapes are 400 with the schema's issues, not 401.
-    const bad = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@acme.test' } });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ error: 'invalid_input' });
+    for (const payload of [{ email: 'owner@acme.test' }, { email: 'owner\u0000@acme.test', password: 'x' }, { email: 'owner@acme.test', password: TEST_PASSWORD, extra: 1 }]) {
+      const bad = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload });
+      expect(bad.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(bad.json()).toMatchObject({ error: 'invalid_input' });
+    }
   });
 
   it('spends about as long on an unknown email as on a wrong password (both run argon2id)', async () => {
@@ -191,5 +194,33 @@ describeDb('back-office auth', (dbs) => {
     const right = await app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '10.0.2.1', payload: { email: 'owner@acme.test', password: TEST_PASSWORD } });
     expect(right.statusCode).toBe(429);
     expect(await db.selectFrom('sessions').selectAll().execute()).toEqual([]);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents the auth, register, staff and audit routes with their schemas', async () => {
+    const db = sqliteKysely(openSqlite(':memory:'));
+    const app = await testApp({ db, kind: 'sqlite', location: ':memory:', close: () => db.destroy() }, manualClock(T0));
+    apps.push(app);
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>> }>();
+    const expected: [string, string][] = [
+      ['/api/v1/auth/login', 'post'],
+      ['/api/v1/auth/logout', 'post'],
+      ['/api/v1/auth/me', 'get'],
+      ['/api/v1/registers/pairing-codes', 'post'],
+      ['/api/v1/registers/pair', 'post'],
+      ['/api/v1/registers', 'get'],
+      ['/api/v1/registers/{id}/revoke', 'post'],
+      ['/api/v1/registers/me', 'get'],
+      ['/api/v1/staff', 'get'],
+      ['/api/v1/staff', 'post'],
+      ['/api/v1/staff/{id}', 'patch'],
+      ['/api/v1/staff/{id}/pin', 'put'],
+      ['/api/v1/audit', 'get'],
+    ];
+    for (const [path, method] of expected) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    expect(doc.paths['/api/v1/registers/pair']?.['post']?.requestBody).toBeDefined();
+    expect(Object.keys(doc.paths['/api/v1/auth/login']?.['post']?.responses ?? {})).toEqual(expect.arrayContaining(['200', '401', '429']));
+    await db.destroy();
   });
 });

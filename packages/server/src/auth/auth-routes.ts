@@ -8,6 +8,7 @@ import { audit } from '../audit/audit.js';
 import { ErrorBodySchema, ApiError } from '../http/api-error.js';
 import type { AuthRateLimit } from './auth-rate-limit.js';
 import { keyedLimiter, perAddressLimit } from './auth-rate-limit.js';
+import { plainText } from './plain-text.js';
 import { checkCredentials, normalizeEmail } from './credentials.js';
 import type { SessionDeps } from './session.js';
 import { clearSessionCookie, createSession, requireUser, sessionOf, setSessionCookie, userOf } from './session.js';
@@ -33,7 +34,7 @@ export const SessionInfoSchema = z
 
 /** Login's body. */
 export const LoginBodySchema = z.strictObject({
-  email: z.string().trim().min(3).max(254),
+  email: plainText(3, 254),
   password: z.string().min(1).max(200),
 });
 

@@ -278,7 +278,7 @@ describeDb('registers: pairing, revocation, list', (dbs) => {
   it('answers malformed pairing bodies with 400 and changes nothing', async () => {
     const { db, org, pair } = await setup();
     const before = await dumpTables(db);
-    for (const body of [{}, { code: '' }, { code: 'ABCDEFGH', registerCode: 'r-1' }, { email: 'a@b.c', password: 'x', storeId: 'not-a-uuid' }, { code: 'ABCDEFGH', extra: 1 }, { code: 'ABCDEFGH', email: org.users.owner.email }]) {
+    for (const body of [{}, { code: '' }, { code: 'ABCDEFGH', registerCode: 'r-1' }, { email: 'a@b.c', password: 'x', storeId: 'not-a-uuid' }, { code: 'ABCDEFGH', extra: 1 }, { code: 'ABCDEFGH', email: org.users.owner.email }, { code: 'ABCDEFGH', name: 'Till\u0000' }, { email: 'a\u0000@b.c', password: 'x', storeId: org.storeId }]) {
       const res = await pair(body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       expect(res.json()).toMatchObject({ error: 'invalid_input' });

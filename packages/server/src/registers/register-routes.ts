@@ -20,6 +20,7 @@ import { audit } from '../audit/audit.js';
 import type { AuthRateLimit } from '../auth/auth-rate-limit.js';
 import { keyedLimiter, perAddressLimit } from '../auth/auth-rate-limit.js';
 import { checkCredentials, normalizeEmail } from '../auth/credentials.js';
+import { plainText } from '../auth/plain-text.js';
 import { deviceOf, requireDevice } from '../auth/device-auth.js';
 import type { SessionDeps } from '../auth/session.js';
 import { requireUser, userOf } from '../auth/session.js';
@@ -33,7 +34,7 @@ import { PairingRaceError, isUniqueViolation, pairRegister, resumeOf } from './p
 /** A register code: 1–8 of `A–Z0–9`, as receipt numbers need (`R01`). */
 export const RegisterCodeSchema = z.string().regex(RECEIPT_CODE_PATTERN, 'a register code is 1–8 upper-case letters or digits');
 
-const RegisterNameSchema = z.string().trim().min(1).max(60);
+const RegisterNameSchema = plainText(1, 60);
 
 /** What a register resumes from. */
 export const ResumeSchema = z
@@ -84,7 +85,7 @@ const PairWithCodeSchema = z.strictObject({
 });
 
 const PairWithLoginSchema = z.strictObject({
-  email: z.string().trim().min(3).max(254),
+  email: plainText(3, 254),
   password: z.string().min(1).max(200),
   storeId: z.uuid(),
   registerCode: RegisterCodeSchema.optional(),

@@ -126,6 +126,7 @@ describeDb('staff and PINs', (dbs) => {
       { name: 'X', role: 'boss', storeId: org.storeId, pin: '1234' },
       { name: '', role: 'cashier', storeId: org.storeId, pin: '1234' },
       { name: 'X', role: 'cashier', storeId: org.storeId, pin: '1234', extra: true },
+      { name: 'Nul\u0000', role: 'cashier', storeId: org.storeId, pin: '1234' },
     ]) {
       expect((await app.inject({ method: 'POST', url: '/api/v1/staff', headers: manager.headers, payload })).statusCode).toBe(400);
     }

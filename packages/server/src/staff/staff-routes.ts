@@ -13,6 +13,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { z } from 'zod';
 import { audit } from '../audit/audit.js';
 import type { SessionDeps, SessionUser } from '../auth/session.js';
+import { plainText } from '../auth/plain-text.js';
 import { requireUser, userOf } from '../auth/session.js';
 import { requireOwnStore } from '../auth/tenancy.js';
 import type { Database, StaffRole, StaffTable } from '../db/schema.js';
@@ -24,7 +25,7 @@ import { staffChange } from './staff-doc.js';
 import { recordStaffRole } from './staff-roles.js';
 
 const StaffRoleSchema = z.enum(['cashier', 'manager', 'owner']);
-const StaffNameSchema = z.string().trim().min(1).max(80);
+const StaffNameSchema = plainText(1, 80);
 /** The PIN rule is pin-verifier.ts's `isValidPin`; the refine keeps that the one source of truth. */
 const PinSchema = z
   .string()
