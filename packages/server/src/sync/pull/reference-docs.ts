@@ -10,6 +10,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { CategoriesTable, Database, ProductsTable, StaffTable, StoresTable, TaxRatesTable } from '../../db/schema.js';
+import { staffDocument } from '../../staff/staff-doc.js';
 import { parseStoreSettings } from '../../store-settings.js';
 import type { ChangeInput } from '../change-log.js';
 
@@ -168,18 +169,8 @@ const products: EntityReader = {
 type StaffRow = Selectable<StaffTable>;
 
 function staffItem(r: StaffRow): ReferenceItem {
-  // The same document as staff/staff-doc.ts's `staffDocument` (what the back office logs): the PIN
-  // verifier (salted PBKDF2) goes to the store's registers so staff unlock offline. Staff are edited
-  // in the back office only, so the log's order decides and the document carries no per-field HLCs.
-  return item('staff', r.id, r.store_id, {
-    id: r.id,
-    storeId: r.store_id,
-    name: r.name,
-    role: r.role,
-    active: r.active === 1,
-    pin: { kdf: r.pin_kdf, iterations: r.pin_iterations, salt: r.pin_salt, hash: r.pin_hash },
-    updatedAt: r.updated_at,
-  });
+  // The back office's own document (staff/staff-doc.ts), so snapshot and log agree.
+  return item('staff', r.id, r.store_id, { ...staffDocument(r) });
 }
 
 const staff: EntityReader = {
