@@ -29,6 +29,7 @@ import { systemRoutes } from './http/system-routes.js';
 import { createLocalChangeFeed } from './sync/change-feed.js';
 import type { ChangeFeed } from './sync/change-feed.js';
 import { pullRoutes } from './sync/pull/pull-routes.js';
+import { pushRoute } from './sync/push/push-route.js';
 import { SERVER_VERSION } from './version.js';
 
 /** Largest request body accepted by default (DESIGN §4: request size limits). */
@@ -148,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const changeFeed = deps.changeFeed ?? createLocalChangeFeed();
   if (deps.changeFeed === undefined) app.addHook('onClose', () => changeFeed.close());
   await app.register(pullRoutes, { storage: deps.storage, changeFeed, metrics });
+  await app.register(pushRoute, { storage: deps.storage, clock: deps.clock, changeFeed, metrics });
 
   // Back office and pairing: sessions, registers, staff, audit (docs/adr/0015).
   const session = { storage: deps.storage, clock: deps.clock };

@@ -1,6 +1,7 @@
 import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
 import { m0002_auth } from './migrations/0002-auth.js';
+import { m0003_sync_push } from './migrations/0003-sync-push.js';
 import { m0004_change_log } from './migrations/0004-change-log.js';
 
 /*
@@ -212,6 +213,7 @@ const m0001_foundation: Migration = {
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001_foundation,
   '0002_auth': m0002_auth,
+  '0003_sync_push': m0003_sync_push,
   '0004_change_log': m0004_change_log,
 };
 

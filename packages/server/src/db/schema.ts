@@ -202,6 +202,21 @@ export interface Database {
   staff_role_history: StaffRoleHistoryTable;
   change_log_heads: ChangeLogHeadsTable;
   change_log: ChangeLogTable;
+  sync_ops: SyncOpsTable;
+  facts: FactsTable;
+  sales: SalesTable;
+  refunds: RefundsTable;
+  stock_movements: StockMovementsTable;
+  stock_levels: StockLevelsTable;
+  sale_line_tallies: SaleLineTalliesTable;
+  balances: BalancesTable;
+  reference_docs: ReferenceDocsTable;
+  conflicts: ConflictsTable;
+  customers: CustomersTable;
+  quarantine: QuarantineTable;
+  seq_conflicts: SeqConflictsTable;
+  alerts: AlertsTable;
+  server_hlc: ServerHlcTable;
 }
 
 /** One row per organisation: its change log's identity, head and pruned horizon (sync/change-log.ts). */
@@ -240,4 +255,237 @@ export interface StaffRoleHistoryTable {
   staff_id: string;
   role: StaffRole;
   effective_from: number;
+}
+
+// ── Sync push (migration 0003_sync_push, sync/push/ and sync/apply/) ──────────────────────────
+
+/** One (register, seq) taken by a pushed op: the register's op journal as the server knows it. */
+export interface SyncOpsTable {
+  org_id: string;
+  /** The pushing register (the token's), whose seq space this is. */
+  register_id: string;
+  seq: number;
+  op_id: string;
+  /** `opHash` of the op as received: a retry of the same op hashes the same. */
+  op_hash: string;
+  /** null when the op's type could not be read. */
+  op_type: string | null;
+  status: 'applied' | 'quarantined';
+  store_id: string;
+  received_at: number;
+}
+
+/** A fact op applied (once, by op id). */
+export interface FactsTable {
+  org_id: string;
+  /** The op id. */
+  id: string;
+  store_id: string;
+  register_id: string;
+  seq: number;
+  type: string;
+  staff_id: string;
+  approved_by: string | null;
+  /** The HLC the server applied it with: the op's own, or clamped when the register's clock was far ahead. */
+  hlc: string;
+  /** The HLC the register sent. */
+  device_hlc: string;
+  device_time: number;
+  /** JSON: the op at the current schema version, with the applied `hlc`. */
+  op_json: string;
+  received_at: number;
+}
+
+/** A completed sale (also the sale part of an exchange), by order id. */
+export interface SalesTable {
+  org_id: string;
+  order_id: string;
+  store_id: string;
+  /** The `sale.completed` or `exchange.completed` op. */
+  op_id: string;
+  register_id: string;
+  receipt_no: string;
+  currency: string;
+  total: number;
+  tax_total: number;
+  discount_total: number;
+  customer_id: string | null;
+  /** The applied HLC's wall time. */
+  sold_at: number;
+}
+
+/** A refund, an exchange's refund part, or a void: whatever takes goods or money back from an order. */
+export interface RefundsTable {
+  org_id: string;
+  op_id: string;
+  kind: 'refund' | 'exchange' | 'void';
+  store_id: string;
+  /** The refund's own id (null for a void). */
+  refund_id: string | null;
+  /** The order it takes back from; null for a refund without receipt. */
+  original_order_id: string | null;
+  receipt_no: string;
+  currency: string;
+  total: number;
+  refunded_at: number;
+}
+
+/** One movement of the stock ledger, under core's deterministic movement id. */
+export interface StockMovementsTable {
+  org_id: string;
+  store_id: string;
+  id: string;
+  op_id: string;
+  kind: string;
+  product_id: string;
+  /** '' when the movement names no variant. */
+  variant_id: string;
+  /** Signed change of on-hand in thousandths (`movementDelta`). */
+  delta: number;
+  /** JSON: core's `StockMovement`, to compare and to take back when re-derived. */
+  movement_json: string;
+  created_at: number;
+}
+
+/** On hand per store, product and variant ('' = none), in thousandths: the sum of its movements. */
+export interface StockLevelsTable {
+  org_id: string;
+  store_id: string;
+  product_id: string;
+  variant_id: string;
+  on_hand: number;
+  updated_at: number;
+}
+
+/** Sold and refunded quantity (thousandths) per sale line, from sale and refund movements. */
+export interface SaleLineTalliesTable {
+  org_id: string;
+  order_id: string;
+  line_id: string;
+  product_id: string;
+  sold: number;
+  refunded: number;
+}
+
+/** A gift-card, store-credit or loyalty balance: the sum of its balance facts. */
+export interface BalancesTable {
+  org_id: string;
+  account: 'gift_card' | 'store_credit' | 'loyalty';
+  /** The gift card's id or the customer's id. */
+  account_id: string;
+  /** Currency code, or `points`. */
+  unit: string;
+  balance: number;
+  updated_at: number;
+}
+
+/** The per-field merge document of a reference doc (core's `ReferenceDoc` as JSON). */
+export interface ReferenceDocsTable {
+  org_id: string;
+  /** `product`, `customer`, `category`, `tax_rate`, `price_list`, `variant`, `barcode`, `promotion`, … */
+  doc_type: string;
+  doc_id: string;
+  doc_json: string;
+  updated_at: number;
+}
+
+/** A merge conflict for review; `id` is `docType:docId:` + core's stable conflict id. */
+export interface ConflictsTable {
+  org_id: string;
+  id: string;
+  doc_type: string;
+  doc_id: string;
+  field: string;
+  /** JSON `WriteRecord`s. */
+  winner_json: string;
+  loser_json: string;
+  /** JSON: who made the edit that revealed the conflict. */
+  source_json: string;
+  status: Generated<'open' | 'resolved'>;
+  detected_at: number;
+  resolved_at: number | null;
+  resolved_by: string | null;
+}
+
+/** A customer as the server keeps it (in clear). */
+export interface CustomersTable {
+  id: string;
+  org_id: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  /** JSON: every field's current value (the merge doc's values). */
+  values_json: string;
+  deleted: Generated<Flag>;
+  field_hlc_json: Generated<string>;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An op that could not be understood or may not be accepted, kept with why. */
+export interface QuarantineTable {
+  id: string;
+  org_id: string;
+  store_id: string;
+  register_id: string;
+  /** null when the op's head (id, device, seq) could not be read. */
+  seq: number | null;
+  op_id: string | null;
+  op_type: string | null;
+  op_hash: string;
+  /** `invalid`, `unreadable`, `unsupported_version`, `forged`, `forbidden`, `duplicate_id`. */
+  reason: string;
+  /** JSON: the validator's issues, the permission decision, the mismatching ids. */
+  details_json: string;
+  /** JSON: the op exactly as received. */
+  op_json: string;
+  received_at: number;
+  status: Generated<'open' | 'dismissed' | 'retried'>;
+  resolved_at: number | null;
+  resolved_by: string | null;
+}
+
+/** A different op pushed under a (register, seq) already taken; the original stays. */
+export interface SeqConflictsTable {
+  id: string;
+  org_id: string;
+  store_id: string;
+  register_id: string;
+  seq: number;
+  op_id: string | null;
+  op_hash: string;
+  existing_op_id: string | null;
+  existing_op_hash: string | null;
+  op_json: string;
+  received_at: number;
+  status: Generated<'open' | 'resolved'>;
+  resolved_at: number | null;
+}
+
+/** An alert, upserted by its stable key (core's `alertKey` or the server's own kinds). */
+export interface AlertsTable {
+  org_id: string;
+  key: string;
+  /** `oversell`, `over_refund`, `negative_balance`, `receipt_chain_break`, `clock_skew`, `quarantine`, `seq_conflict`, … */
+  kind: string;
+  store_id: string | null;
+  register_id: string | null;
+  /** `open` while the condition holds; `resolved` when it cleared (or someone resolved it). */
+  status: 'open' | 'resolved';
+  /** JSON: the alert's current figures. */
+  data_json: string;
+  occurrences: Generated<number>;
+  first_seen_at: number;
+  last_seen_at: number;
+  resolved_at: number | null;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+}
+
+/** The server's HLC per organisation: the last stamp issued, so it stays monotonic across restarts. */
+export interface ServerHlcTable {
+  org_id: string;
+  wall_ms: number;
+  counter: number;
+  updated_at: number;
 }

@@ -1,0 +1,576 @@
+/**
+ * The server half of exactly-once (DESIGN §3, docs/adr/0013-sync-push.md): one push batch applied
+ * in one database transaction, each op judged on its own.
+ *
+ * Every op lives in the pushing register's seq space (the token's register: organisation, store
+ * and device always come from the token). `last_seq` is the highest seq up to which every seq is
+ * taken — by an applied or a quarantined op — and is what `ackedSeq` answers. Ops are taken in seq
+ * order; the fate of one op:
+ *
+ * ```
+ *   no readable {v, id, deviceId, seq} ─────────────────────────────► quarantined (unreadable; takes no seq)
+ *   seq ≤ last_seq ──┬─ same opHash as the op holding it ───────────► duplicate
+ *                    └─ another op holds it ────────────────────────► seq_conflict (kept + alert, not acked)
+ *   seq > last_seq+1 ───────────────────────────────────────────────► pending_gap (nothing stored)
+ *   seq = last_seq+1 ┬─ version newer than this server ─────────────► deferred (nothing stored)
+ *                    ├─ op id already used by another op ───────────► quarantined (duplicate_id)  ┐
+ *                    ├─ malformed / version too old ────────────────► quarantined (invalid, …)    │ takes the
+ *                    ├─ deviceId or storeId not the token's ────────► quarantined (forged)        │ seq:
+ *                    ├─ permission missing at the op's time ────────► quarantined (forbidden)     │ last_seq+1
+ *                    └─ otherwise ──────────────────────────────────► applied                     ┘
+ * ```
+ *
+ * Applied ops go through the register's HLC check first: a stamp beyond the skew bound is clamped
+ * (the op applies with the server's stamp) and raises a `clock_skew` alert. Receipt ops — applied or
+ * forbidden, as the receipt was printed either way — are checked against the register's receipt
+ * chain. Derived state, the register's row, the server HLC and the change log are written before
+ * the commit; the caller publishes on the change feed after it.
+ *
+ * Concurrency: the transaction locks the register's row (`for update` on PostgreSQL; SQLite's
+ * `begin immediate` serialises every writer), so two pushes of one register apply one after the
+ * other and the second sees the first's seqs as taken. It then locks the organisation's
+ * `server_hlc` row, serialising the organisation's pushes, whose derived state overlaps.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import {
+  decodeHlc,
+  DEFAULT_MAX_DRIFT_MS,
+  DEFAULT_STORE_LIMITS,
+  encodeHlc,
+  formatReceiptNo,
+  GENESIS_HASH,
+  headAfter,
+  isFactOp,
+  isReceiptOp,
+  isValidReceiptNo,
+  opHash,
+  parseOp,
+  parseReceiptNo,
+  receiveHlc,
+  sha256Hex,
+  verifyChain,
+} from '@kassa/core';
+import type { ChainedReceipt, ChainHead, Clock, Hlc, Op, OpHead, OpIssue, ParseOpResult, ReferenceOp, Role } from '@kassa/core';
+import type { DeviceIdentity } from '../../auth/device-auth.js';
+import type { Database } from '../../db/schema.js';
+import { ApiError } from '../../http/api-error.js';
+import { staffRoleAt } from '../../staff/staff-roles.js';
+import { raiseAlert } from '../apply/alerts.js';
+import { applyFact } from '../apply/apply-fact.js';
+import { DerivedEffects } from '../apply/derived-effects.js';
+import { applyReferenceEdit } from '../apply/reference-edit.js';
+import { isPostgres, lockServerHlc, saveServerHlc } from '../apply/server-hlc.js';
+import { appendChanges } from '../change-log.js';
+import type { ChangeInput } from '../change-log.js';
+import { checkOpPermissions } from './op-permissions.js';
+import { PUSH_STATUSES } from './push-schemas.js';
+import type { PushResponse, PushResult, PushStatus } from './push-schemas.js';
+
+/** What a push needs. */
+export interface PushDeps {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  /** How far ahead of the server's clock a register's HLC is believed; core's 5 minutes by default. */
+  readonly maxDriftMs?: number;
+}
+
+/** A push's answer and what the route reports after the commit. */
+export interface PushOutcome {
+  readonly response: PushResponse;
+  /** How many ops got each status (for metrics). */
+  readonly counts: Readonly<Record<PushStatus, number>>;
+  /** Changes appended to the change log: publish on the change feed when > 0. */
+  readonly changesAppended: number;
+}
+
+/** Why an op was quarantined (`quarantine.reason` and the result's `reason`). */
+export type QuarantineReason = 'unreadable' | 'invalid' | 'unsupported_version' | 'forged' | 'forbidden' | 'duplicate_id';
+
+/** One pushed op, parsed and hashed before the transaction (pure work, no locks held). */
+interface Prepared {
+  readonly index: number;
+  readonly raw: unknown;
+  readonly parsed: ParseOpResult<Op>;
+  /** id, deviceId, seq as readable; null when the op does not even have those. */
+  readonly head: OpHead | null;
+  readonly hash: string;
+}
+
+/** What holds a seq: the op id and its hash. */
+interface Taken {
+  readonly opId: string;
+  readonly hash: string;
+}
+
+/** Rows per multi-row insert / `in (…)` list. */
+const CHUNK = 200;
+
+/** `opHash` of whatever arrived; a value with no canonical form (never from JSON, but) still gets one. */
+function hashOf(value: unknown): string {
+  try {
+    return opHash(value as OpHead);
+  } catch {
+    return sha256Hex(String(JSON.stringify(value)));
+  }
+}
+
+function prepare(raw: unknown, index: number): Prepared {
+  const parsed = parseOp(raw);
+  if (parsed.ok) return { index, raw, parsed, head: parsed.received, hash: hashOf(parsed.received) };
+  // The head as read keeps every field of the op (a loose object), so its hash is the whole op's.
+  return { index, raw, parsed, head: parsed.head, hash: hashOf(parsed.head ?? raw) };
+}
+
+function issuesMessage(issues: readonly OpIssue[]): string {
+  const shown = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(op)'}: ${i.message}`);
+  return shown.join('; ') + (issues.length > 5 ? `; … ${issues.length - 5} more` : '');
+}
+
+function emptyCounts(): Record<PushStatus, number> {
+  return Object.fromEntries(PUSH_STATUSES.map((s) => [s, 0])) as Record<PushStatus, number>;
+}
+
+interface RegisterState {
+  readonly storeCode: string;
+  readonly registerCode: string;
+  readonly lastSeq: number;
+  readonly chainHead: ChainHead;
+  readonly lastReceiptNumber: number;
+}
+
+/** Applies one batch inside its transaction; one instance per batch. */
+class BatchApplier {
+  readonly #trx: Transaction<Database>;
+  readonly #device: DeviceIdentity;
+  readonly #clock: Clock;
+  readonly #now: number;
+  readonly #maxDriftMs: number;
+  readonly #effects: DerivedEffects;
+  readonly #changes: ChangeInput[] = [];
+  readonly #syncRows: Database['sync_ops'][] = [];
+  readonly #takenInBatch = new Map<number, Taken>();
+  readonly #idsInBatch = new Set<string>();
+  readonly #roles = new Map<string, Promise<Role | undefined>>();
+  readonly #register: RegisterState;
+  #dbSeqs = new Map<number, Taken>();
+  #dbIds = new Set<string>();
+  #lastSeq: number;
+  #hlc: Hlc;
+  #hlcMoved = false;
+  #chainHead: ChainHead;
+  #lastReceiptNumber: number;
+  #referenceChanges = 0;
+
+  constructor(trx: Transaction<Database>, deps: PushDeps, device: DeviceIdentity, register: RegisterState, hlc: Hlc, now: number) {
+    this.#trx = trx;
+    this.#device = device;
+    this.#clock = deps.clock;
+    this.#now = now;
+    this.#maxDriftMs = deps.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS;
+    this.#effects = new DerivedEffects(device.orgId);
+    this.#register = register;
+    this.#lastSeq = register.lastSeq;
+    this.#hlc = hlc;
+    this.#chainHead = register.chainHead;
+    this.#lastReceiptNumber = register.lastReceiptNumber;
+  }
+
+  /** Reads, in a few queries, which of the batch's seqs and op ids the database already holds. */
+  async preload(ops: readonly Prepared[]): Promise<void> {
+    const { orgId, registerId } = this.#device;
+    const seqs = [...new Set(ops.flatMap((p) => (p.head !== null && p.head.seq <= this.#lastSeq ? [p.head.seq] : [])))];
+    for (let i = 0; i < seqs.length; i += CHUNK) {
+      const rows = await this.#trx
+        .selectFrom('sync_ops')
+        .select(['seq', 'op_id', 'op_hash'])
+        .where('org_id', '=', orgId)
+        .where('register_id', '=', registerId)
+        .where('seq', 'in', seqs.slice(i, i + CHUNK))
+        .execute();
+      for (const r of rows) this.#dbSeqs.set(r.seq, { opId: r.op_id, hash: r.op_hash });
+    }
+    const ids = [...new Set(ops.flatMap((p) => (p.head === null ? [] : [p.head.id])))];
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await this.#trx.selectFrom('sync_ops').select('op_id').where('org_id', '=', orgId).where('op_id', 'in', ids.slice(i, i + CHUNK)).execute();
+      for (const r of rows) this.#dbIds.add(r.op_id);
+    }
+  }
+
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** Decides one op's fate (see the drawing above) and does what it implies. */
+  async judge(p: Prepared): Promise<PushResult> {
+    if (p.head === null) {
+      const issues = p.parsed.ok ? [] : p.parsed.issues;
+      return this.#quarantine(p, 'unreadable', `the op has no readable v, id, deviceId and seq: ${issuesMessage(issues)}`, { issues });
+    }
+    const { id, seq } = p.head;
+    if (seq <= this.#lastSeq) {
+      const taken = this.#takenInBatch.get(seq) ?? this.#dbSeqs.get(seq);
+      if (taken?.hash === p.hash) return { id, status: 'duplicate' };
+      return this.#seqConflict(p, seq, taken);
+    }
+    if (seq > this.#lastSeq + 1) {
+      return { id, status: 'pending_gap', reason: 'gap', message: `seq ${this.#lastSeq + 1} has not arrived yet; send it first` };
+    }
+    if (!p.parsed.ok && p.parsed.kind === 'unknown_version') {
+      return { id, status: 'deferred', reason: 'unknown_version', message: issuesMessage(p.parsed.issues) };
+    }
+    const result = await this.#take(p, p.head);
+    this.#takenInBatch.set(seq, { opId: id, hash: p.hash });
+    this.#idsInBatch.add(id);
+    this.#lastSeq = seq;
+    return result;
+  }
+
+  async #take(p: Prepared, head: OpHead): Promise<PushResult> {
+    if (this.#idsInBatch.has(head.id) || this.#dbIds.has(head.id)) {
+      return this.#quarantine(p, 'duplicate_id', `op id ${head.id} was already received with other contents or another seq`, {}, head);
+    }
+    if (!p.parsed.ok) {
+      const reason = p.parsed.kind === 'unsupported_version' ? 'unsupported_version' : 'invalid';
+      return this.#quarantine(p, reason, issuesMessage(p.parsed.issues), { issues: p.parsed.issues }, head);
+    }
+    const op = p.parsed.op;
+    if (op.deviceId !== this.#device.registerId || op.storeId !== this.#device.storeId) {
+      return this.#quarantine(
+        p,
+        'forged',
+        'the op names another register or store than the device token it was pushed with',
+        { opDeviceId: op.deviceId, opStoreId: op.storeId, tokenRegisterId: this.#device.registerId, tokenStoreId: this.#device.storeId },
+        head,
+      );
+    }
+    const stamped = await this.#receiveHlc(op);
+    if (isReceiptOp(op)) await this.#followChain(p, op);
+    const at = decodeHlc(stamped.hlc).wallMs;
+    const denial = await checkOpPermissions(stamped, DEFAULT_STORE_LIMITS, (staffId) => this.#roleAt(staffId, at));
+    if (denial !== undefined) {
+      const message = `${denial.staffId} (${denial.role ?? 'unknown'}) may not ${denial.action} (${denial.what}): ${denial.reason}`;
+      return this.#quarantine(p, 'forbidden', message, { denial }, head);
+    }
+
+    if (isFactOp(stamped)) {
+      const ctx = { trx: this.#trx, orgId: this.#device.orgId, registerId: this.#device.registerId, now: this.#now, effects: this.#effects };
+      this.#changes.push(...(await applyFact(ctx, stamped, head.seq, op.hlc)));
+    } else {
+      await this.#applyReference(stamped);
+    }
+    this.#record(head, p, 'applied', stamped.type);
+    return { id: head.id, status: 'applied' };
+  }
+
+  async #applyReference(op: ReferenceOp): Promise<void> {
+    const target =
+      op.type === 'customer.upserted'
+        ? { docType: 'customer' as const, docId: op.payload.customerId }
+        : op.type === 'product.edited'
+          ? { docType: 'product' as const, docId: op.payload.productId }
+          : { docType: op.payload.docType, docId: op.payload.docId };
+    const result = await applyReferenceEdit(this.#trx, {
+      orgId: this.#device.orgId,
+      ...target,
+      writes: op.payload.writes,
+      source: { kind: 'register', registerId: this.#device.registerId, storeId: this.#device.storeId, staffId: op.staffId, opId: op.id },
+      clock: this.#clock,
+    });
+    if (result.changed) this.#referenceChanges += 1;
+  }
+
+  /**
+   * Takes the op's HLC into the server's (core's receive rule). A stamp more than the skew bound
+   * ahead of the server's clock — the envelope's, or a field write's — is replaced by the server's
+   * clamped stamp, so one register that believes it is 2037 cannot win every edit until 2037.
+   */
+  async #receiveHlc<T extends Op>(op: T): Promise<T> {
+    const remote = decodeHlc(op.hlc);
+    const receipt = receiveHlc(this.#hlc, remote, this.#now, this.#maxDriftMs);
+    this.#hlc = receipt.hlc;
+    this.#hlcMoved = true;
+    const serverStamp = encodeHlc(receipt.hlc);
+    const limit = this.#now + this.#maxDriftMs;
+    let clamped = receipt.clamped;
+    let stamped: T = clamped ? { ...op, hlc: serverStamp } : op;
+    if (stamped.type === 'customer.upserted' || stamped.type === 'product.edited' || stamped.type === 'reference.edited') {
+      const writes = stamped.payload.writes;
+      if (writes.some((w) => decodeHlc(w.hlc).wallMs > limit)) {
+        clamped = true;
+        stamped = { ...stamped, payload: { ...stamped.payload, writes: writes.map((w) => (decodeHlc(w.hlc).wallMs > limit ? { ...w, hlc: serverStamp } : w)) } };
+      }
+    }
+    if (clamped) {
+      await raiseAlert(
+        this.#trx,
+        this.#device.orgId,
+        {
+          key: `clock_skew:${this.#device.registerId}`,
+          kind: 'clock_skew',
+          storeId: this.#device.storeId,
+          registerId: this.#device.registerId,
+          data: { registerId: this.#device.registerId, skewMs: receipt.skewMs, opId: op.id, seq: op.seq, deviceHlc: op.hlc, appliedHlc: serverStamp, serverTime: this.#now },
+        },
+        this.#now,
+      );
+    }
+    return stamped;
+  }
+
+  /**
+   * The role a staff member held at `atMs`. One who had no role yet then (a register clock a little
+   * behind, right after the person was added) is given the role they had within the skew bound
+   * after it, rather than a refusal.
+   */
+  #roleAt(staffId: string, atMs: number): Promise<Role | undefined> {
+    const key = `${staffId}@${atMs}`;
+    let role = this.#roles.get(key);
+    if (role === undefined) {
+      role = (async () =>
+        (await staffRoleAt(this.#trx, this.#device.orgId, staffId, atMs)) ??
+        (await staffRoleAt(this.#trx, this.#device.orgId, staffId, atMs + this.#maxDriftMs)))();
+      this.#roles.set(key, role);
+    }
+    return role;
+  }
+
+  /** Checks a receipt op against the register's chain; a break is an alert, never a refusal. */
+  async #followChain(p: Prepared, op: Op): Promise<void> {
+    // The register hashed the receipt as it wrote it: the op at its own version.
+    const received = (p.parsed.ok ? p.parsed.received : op) as unknown as { type: string; payload: { receiptNo?: unknown; prevHash?: unknown } };
+    const { receiptNo, prevHash } = received.payload;
+    if (typeof receiptNo !== 'string' || typeof prevHash !== 'string') return;
+    const receipt = received as ChainedReceipt;
+    let verdict = verifyChain([receipt], this.#chainHead);
+    const parts = isValidReceiptNo(receiptNo) ? parseReceiptNo(receiptNo) : undefined;
+    const ours = parts !== undefined && parts.storeCode === this.#register.storeCode && parts.registerCode === this.#register.registerCode;
+    if (verdict.ok && parts !== undefined && !ours) {
+      verdict = { ok: false, index: 0, receiptNo, expectedPrevHash: this.#chainHead.hash, actualPrevHash: prevHash, reason: 'register_mismatch' };
+    }
+    if (!verdict.ok) {
+      await raiseAlert(
+        this.#trx,
+        this.#device.orgId,
+        {
+          key: `receipt_chain_break:${this.#device.registerId}:${receiptNo}`,
+          kind: 'receipt_chain_break',
+          storeId: this.#device.storeId,
+          registerId: this.#device.registerId,
+          data: {
+            registerId: this.#device.registerId,
+            opId: op.id,
+            seq: op.seq,
+            receiptNo,
+            reason: verdict.reason,
+            expectedPrevHash: verdict.expectedPrevHash,
+            actualPrevHash: verdict.actualPrevHash,
+            previousReceiptNo: this.#chainHead.receiptNo,
+          },
+        },
+        this.#now,
+      );
+    }
+    // The chain continues from this receipt either way, so one break is reported once, not at
+    // every receipt after it.
+    try {
+      this.#chainHead = ours ? headAfter(receipt) : { receiptNo: null, hash: headAfter(receipt).hash };
+    } catch {
+      // unhashable payload: the break was reported; keep the previous head
+    }
+    if (ours) this.#lastReceiptNumber = Math.max(this.#lastReceiptNumber, parts.seq);
+  }
+
+  async #quarantine(
+    p: Prepared,
+    reason: QuarantineReason,
+    message: string,
+    details: Record<string, unknown>,
+    head?: OpHead,
+  ): Promise<PushResult> {
+    const { orgId, storeId, registerId } = this.#device;
+    const opType = head === undefined ? null : typeof head['type'] === 'string' ? head['type'] : null;
+    const id = randomUUID();
+    const inserted = await this.#trx
+      .insertInto('quarantine')
+      .values({
+        id,
+        org_id: orgId,
+        store_id: storeId,
+        register_id: registerId,
+        seq: head?.seq ?? null,
+        op_id: head?.id ?? null,
+        op_type: opType,
+        op_hash: p.hash,
+        reason,
+        details_json: JSON.stringify({ message, ...details }),
+        op_json: JSON.stringify(p.raw) ?? 'null',
+        received_at: this.#now,
+        resolved_at: null,
+        resolved_by: null,
+      })
+      .onConflict((oc) => oc.columns(['org_id', 'register_id', 'op_hash']).doNothing())
+      .returning('id')
+      .execute();
+    if (inserted.length > 0) {
+      await raiseAlert(
+        this.#trx,
+        orgId,
+        {
+          key: `quarantine:${id}`,
+          kind: 'quarantine',
+          storeId,
+          registerId,
+          data: { quarantineId: id, registerId, seq: head?.seq ?? null, opId: head?.id ?? null, opType, reason, message },
+        },
+        this.#now,
+      );
+    }
+    if (head !== undefined) this.#record(head, p, 'quarantined', opType);
+    const opId = head?.id ?? p.head?.id ?? null;
+    return { id: opId, status: 'quarantined', reason, message };
+  }
+
+  async #seqConflict(p: Prepared, seq: number, taken: Taken | undefined): Promise<PushResult> {
+    const { orgId, storeId, registerId } = this.#device;
+    const opId = p.head?.id ?? null;
+    const inserted = await this.#trx
+      .insertInto('seq_conflicts')
+      .values({
+        id: randomUUID(),
+        org_id: orgId,
+        store_id: storeId,
+        register_id: registerId,
+        seq,
+        op_id: opId,
+        op_hash: p.hash,
+        existing_op_id: taken?.opId ?? null,
+        existing_op_hash: taken?.hash ?? null,
+        op_json: JSON.stringify(p.raw) ?? 'null',
+        received_at: this.#now,
+        resolved_at: null,
+      })
+      .onConflict((oc) => oc.columns(['org_id', 'register_id', 'seq', 'op_hash']).doNothing())
+      .returning('id')
+      .execute();
+    if (inserted.length > 0) {
+      await raiseAlert(
+        this.#trx,
+        orgId,
+        {
+          key: `seq_conflict:${registerId}:${seq}`,
+          kind: 'seq_conflict',
+          storeId,
+          registerId,
+          data: { registerId, seq, opId, opHash: p.hash, existingOpId: taken?.opId ?? null, existingOpHash: taken?.hash ?? null },
+        },
+        this.#now,
+      );
+    }
+    const holder = taken === undefined ? 'another op' : `op ${taken.opId}`;
+    return { id: opId, status: 'seq_conflict', reason: 'seq_taken', message: `seq ${seq} is already held by ${holder} with other contents; this op was kept for review` };
+  }
+
+  #record(head: OpHead, p: Prepared, status: 'applied' | 'quarantined', opType: string | null): void {
+    this.#syncRows.push({
+      org_id: this.#device.orgId,
+      register_id: this.#device.registerId,
+      seq: head.seq,
+      op_id: head.id,
+      op_hash: p.hash,
+      op_type: opType,
+      status,
+      store_id: this.#device.storeId,
+      received_at: this.#now,
+    });
+  }
+
+  /** Writes what the batch accumulated: op journal, derived state, register, HLC, change log. */
+  async finish(): Promise<number> {
+    const { orgId, registerId } = this.#device;
+    for (let i = 0; i < this.#syncRows.length; i += CHUNK) {
+      await this.#trx.insertInto('sync_ops').values(this.#syncRows.slice(i, i + CHUNK)).execute();
+    }
+    await this.#effects.flush(this.#trx, this.#now);
+    await this.#trx
+      .updateTable('registers')
+      .set({
+        last_seq: this.#lastSeq,
+        chain_head: this.#chainHead.hash === GENESIS_HASH && this.#register.chainHead.hash === GENESIS_HASH ? null : this.#chainHead.hash,
+        last_receipt_number: this.#lastReceiptNumber,
+        last_seen_at: this.#now,
+        updated_at: this.#now,
+      })
+      .where('id', '=', registerId)
+      .execute();
+    if (this.#hlcMoved) await saveServerHlc(this.#trx, orgId, this.#hlc, this.#now);
+    if (this.#changes.length > 0) await appendChanges(this.#trx, orgId, this.#changes, { clock: this.#clock });
+    return this.#changes.length + this.#referenceChanges;
+  }
+}
+
+async function lockRegister(trx: Transaction<Database>, device: DeviceIdentity): Promise<RegisterState> {
+  let q = trx
+    .selectFrom('registers')
+    .select(['code', 'store_id', 'revoked', 'last_seq', 'chain_head', 'last_receipt_number'])
+    .where('id', '=', device.registerId)
+    .where('org_id', '=', device.orgId);
+  if (isPostgres(trx)) q = q.forUpdate();
+  const reg = await q.executeTakeFirst();
+  // Revoked between the token check and this lock: nothing of the batch may be stored.
+  if (reg === undefined || reg.revoked === 1) {
+    throw new ApiError(401, 'register_revoked', 'this register has been revoked; a manager can export its unsynced data');
+  }
+  const store = await trx.selectFrom('stores').select('code').where('id', '=', reg.store_id).executeTakeFirstOrThrow();
+  let receiptNo: string | null = null;
+  if (reg.last_receipt_number > 0) {
+    try {
+      receiptNo = formatReceiptNo({ storeCode: store.code, registerCode: reg.code, seq: reg.last_receipt_number });
+    } catch {
+      receiptNo = null; // codes that cannot be in a receipt number: the chain is checked by hash alone
+    }
+  }
+  return {
+    storeCode: store.code,
+    registerCode: reg.code,
+    lastSeq: reg.last_seq,
+    chainHead: { receiptNo, hash: reg.chain_head ?? GENESIS_HASH },
+    lastReceiptNumber: reg.last_receipt_number,
+  };
+}
+
+/**
+ * Applies one push batch of `device` (authenticated by its token) in one transaction and answers
+ * for every op. Throws `ApiError` 401 `register_revoked` (nothing stored) when the register was
+ * revoked meanwhile.
+ *
+ * @example
+ * ```ts
+ * const { response, changesAppended } = await pushBatch({ db, clock }, deviceOf(request), request.body.ops);
+ * if (changesAppended > 0) void changeFeed.publish(device.orgId);
+ * ```
+ */
+export async function pushBatch(deps: PushDeps, device: DeviceIdentity, ops: readonly unknown[]): Promise<PushOutcome> {
+  const prepared = ops.map(prepare);
+  // Seq order, so a batch sent out of order still fills its own gaps; unreadable ops anywhere.
+  const order = [...prepared].sort((a, b) => (a.head?.seq ?? 0) - (b.head?.seq ?? 0) || a.index - b.index);
+
+  return deps.db.transaction().execute(async (trx) => {
+    const now = deps.clock.now();
+    const register = await lockRegister(trx, device);
+    const hlc = await lockServerHlc(trx, device.orgId, now);
+    const batch = new BatchApplier(trx, deps, device, register, hlc, now);
+    await batch.preload(prepared);
+
+    const results: PushResult[] = new Array<PushResult>(prepared.length);
+    const counts = emptyCounts();
+    for (const p of order) {
+      const result = await batch.judge(p);
+      results[p.index] = result;
+      counts[result.status] += 1;
+    }
+    const changesAppended = await batch.finish();
+    return { response: { ackedSeq: batch.lastSeq, serverTime: now, results }, counts, changesAppended };
+  });
+}
+
