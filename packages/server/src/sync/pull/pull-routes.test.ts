@@ -182,6 +182,18 @@ describeDb('GET /api/v1/sync/pull', (dbs) => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('stops waiting for a register that hung up', async () => {
+    const h = await harness(dbs);
+    const start = await h.startCursor(h.s1);
+    const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const hangUp = new AbortController();
+    const polling = fetch(`${address}/api/v1/sync/pull?since=${start}&wait=30`, { headers: bearer(h.s1), signal: hangUp.signal });
+    await pollUntil(async () => ((await h.waiters()) === 1 ? true : undefined), { what: 'one pull waiting', intervalMs: 10 });
+    hangUp.abort();
+    await expect(polling).rejects.toThrow();
+    await pollUntil(async () => ((await h.waiters()) === 0 ? true : undefined), { what: 'the waiter to go', intervalMs: 10, timeoutMs: 5_000 });
+  });
+
   it('answers a missing, garbled or forged cursor and bad limits with 400, and no token with 401', async () => {
     const h = await harness(dbs);
     const start = await h.startCursor(h.s1);
