@@ -86,7 +86,7 @@ const SnapshotResponseSchema = z
         entity: z.string(),
         entityId: z.string(),
         storeId: z.string().nullable(),
-        op: z.literal('upsert'),
+        op: z.enum(['upsert', 'delete']).describe('delete: a document deleted since (a no-op for a new register)'),
         data: z.unknown(),
       }),
     ),
@@ -214,7 +214,7 @@ export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, 
       schema: {
         summary: 'Paged bootstrap of the register’s reference data at a high-water cursor',
         description:
-          'The store’s settings and staff (with PIN verifiers) and the organisation’s tax rates, categories and products with barcodes. Fetch pages until `nextPage` is null, then follow the log from `cursor`.',
+          'The store’s settings and staff (with PIN verifiers), the organisation’s tax rates, categories and products with barcodes, and its other reference documents (customers, variants, price lists, promotions) as merged values with per-field HLCs. Apply items as pulled changes; fetch pages until `nextPage` is null, then follow the log from `cursor`.',
         tags: ['sync'],
         security: [{ deviceToken: [] }],
         querystring: SnapshotQuerySchema,

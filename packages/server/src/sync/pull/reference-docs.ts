@@ -7,6 +7,8 @@
  * `appendChanges(trx, orgId, await referenceChanges(trx, orgId, 'product', [id]))` — an id whose
  * row is gone becomes a `delete` change.
  */
+import { docHlcs, docValues, isDeletedDoc, ReferenceDocSchema } from '@kassa/core';
+import type { ReferenceDoc } from '@kassa/core';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { CategoriesTable, Database, ProductsTable, StaffTable, StoresTable, TaxRatesTable } from '../../db/schema.js';
@@ -227,3 +229,41 @@ export async function referenceChanges(
       found.get(id) ?? { entity, entityId: id, storeId: entity === 'store' ? id : entity === 'staff' ? deletedStoreId : null, op: 'delete', data: { id } },
   );
 }
+
+/**
+ * The change of a merge doc that has no table of its own (customers, variants, barcodes, price
+ * lists, promotions): `{id, values, fieldHlc}` — the merged values and each field's HLC — for every
+ * register of the organisation, a `delete` once the doc's `deleted` field is true. The same shape
+ * `sync/apply/reference-edit.ts` logs, so the snapshot and the log agree.
+ */
+export function mergeDocChange(docType: string, docId: string, doc: ReferenceDoc): ChangeInput {
+  return { entity: docType, entityId: docId, storeId: null, op: isDeletedDoc(doc) ? 'delete' : 'upsert', data: { id: docId, values: docValues(doc), fieldHlc: docHlcs(doc) } };
+}
+
+/**
+ * Pages the merge docs of `reference_docs` whose type has no table the snapshot reads (see
+ * {@link REFERENCE_ENTITIES}), by (doc type, doc id). Deleted docs come as `delete` items, so the
+ * snapshot's `total` is exact without parsing every doc to count; applying one is a no-op.
+ */
+export const mergeDocReader = {
+  /** The position after `item`, for the page token. */
+  positionOf: (item: ChangeInput): string => JSON.stringify([item.entity, item.entityId]),
+  async page(db: Db, orgId: string, after: string | null, limit: number): Promise<ChangeInput[]> {
+    let q = db.selectFrom('reference_docs').select(['doc_type', 'doc_id', 'doc_json']).where('org_id', '=', orgId).where('doc_type', 'not in', REFERENCE_ENTITIES);
+    if (after !== null) {
+      const [type, id] = z.tuple([z.string(), z.string()]).parse(JSON.parse(after));
+      q = q.where((eb) => eb.or([eb('doc_type', '>', type), eb.and([eb('doc_type', '=', type), eb('doc_id', '>', id)])]));
+    }
+    const rows = await q.orderBy('doc_type').orderBy('doc_id').limit(limit).execute();
+    return rows.map((r) => mergeDocChange(r.doc_type, r.doc_id, ReferenceDocSchema.parse(JSON.parse(r.doc_json))));
+  },
+  async count(db: Db, orgId: string): Promise<number> {
+    const row = await db
+      .selectFrom('reference_docs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('doc_type', 'not in', REFERENCE_ENTITIES)
+      .executeTakeFirstOrThrow();
+    return row.n;
+  },
+};

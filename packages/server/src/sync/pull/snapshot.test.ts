@@ -10,6 +10,8 @@ import type { Database } from '../../db/schema.js';
 import { describeDb } from '../../testing/describe-db.js';
 import type { TestDatabaseFactory } from '../../testing/describe-db.js';
 import { appendChanges, pruneChangeLog } from '../change-log.js';
+import { applyReferenceEdit } from '../apply/reference-edit.js';
+import { tickServerHlc } from '../apply/server-hlc.js';
 import { referenceChanges } from './reference-docs.js';
 import type { ReferenceEntity } from './reference-docs.js';
 import { bearer, createTenant } from './test-fixtures.js';
@@ -109,7 +111,10 @@ async function snapshotAll(app: App, store: TestStore, limit = 1000): Promise<{ 
   let page = await snapshotPage(app, store, `?limit=${limit}`);
   const { cursor, total } = page;
   for (;;) {
-    for (const i of page.items) view.set(key(i), i.data);
+    for (const i of page.items) {
+      if (i.op === 'delete') view.delete(key(i));
+      else view.set(key(i), i.data);
+    }
     if (page.nextPage === null) break;
     page = await snapshotPage(app, store, `?limit=${limit}&page=${page.nextPage}`);
     expect(page.cursor).toBe(cursor);
@@ -278,5 +283,60 @@ describeDb('GET /api/v1/sync/snapshot', (dbs) => {
     expect(res.statusCode).toBe(410);
     expect(res.json()).toMatchObject({ error: 'resync_required', details: { reason: 'pruned' } });
     expect((await app.inject({ method: 'GET', url: '/api/v1/sync/snapshot' })).statusCode).toBe(401);
+  });
+
+  it('serves merge docs without a table (customers, variants) as the log sends them, deletes included', async () => {
+    const { db, app } = await setup(dbs);
+    const sdb = db.storage.db;
+    const tenant = await createTenant(sdb, 'Org A', 1);
+    const s1 = tenant.stores[0] as TestStore;
+    const clock = manualClock(Date.UTC(2026, 0, 1));
+    const edit = (docType: 'customer' | 'variant', docId: string, values: Record<string, string | boolean>) =>
+      sdb.transaction().execute(async (trx) => {
+        const hlc = await tickServerHlc(trx, tenant.orgId, clock);
+        await applyReferenceEdit(trx, {
+          orgId: tenant.orgId,
+          docType,
+          docId,
+          clock,
+          source: { kind: 'user', userId: 'u1' },
+          writes: Object.entries(values).map(([field, value]) => ({ field, value, hlc, base: null })),
+        });
+      });
+    const ids = Array.from({ length: 4 }, () => randomUUID());
+    const [c1, c2, c3, c4] = ids as [string, string, string, string];
+    await edit('customer', c1, { name: 'Ada' });
+    await edit('customer', c2, { name: 'Bea' });
+    await edit('customer', c3, { name: 'Cem' });
+    await edit('variant', c4, { name: 'Large' });
+
+    const view: View = new Map();
+    let page = await snapshotPage(app, s1, '?limit=2');
+    const { cursor } = page;
+    expect(page.total).toBe(1 + 4); // the store, 3 customers, 1 variant
+    let step = 0;
+    for (;;) {
+      for (const i of page.items) {
+        if (i.op === 'delete') view.delete(key(i));
+        else view.set(key(i), i.data);
+      }
+      if (step === 0) {
+        clock.advance(1000);
+        await edit('customer', c1, { name: 'Ada Lovelace' });
+        await edit('customer', c2, { deleted: true });
+        await edit('variant', c4, { name: 'XL' });
+      }
+      step += 1;
+      if (page.nextPage === null) break;
+      page = await snapshotPage(app, s1, `?limit=2&page=${page.nextPage}`);
+    }
+    await follow(app, s1, view, cursor);
+    const live = await snapshotAll(app, s1);
+    expect(new Map([...view].sort())).toEqual(new Map([...live.view].sort()));
+    expect(live.view.get(`customer:${c1}`)).toMatchObject({ id: c1, values: { name: 'Ada Lovelace' }, fieldHlc: { name: expect.any(String) } });
+    expect(live.view.has(`customer:${c2}`)).toBe(false);
+    expect(live.view.get(`variant:${c4}`)).toMatchObject({ values: { name: 'XL' } });
+    // The deleted customer still counts in the total: it is served as a delete (a no-op to a new register).
+    expect(live.total).toBe(5);
   });
 });

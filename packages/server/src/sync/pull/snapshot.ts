@@ -1,5 +1,7 @@
 /**
- * `GET /api/v1/sync/snapshot`: a new register's paged bootstrap of its store's reference data.
+ * `GET /api/v1/sync/snapshot`: a new register's paged bootstrap of its store's reference data —
+ * the tables of {@link REFERENCE_ENTITIES} (store, tax rates, categories, products, staff), then the
+ * merge docs that have no table (customers, variants, barcodes, price lists, promotions).
  *
  * ```
  *   page 1:  capture the log head H ─► count everything (total) ─► first items
@@ -24,12 +26,13 @@ import type { LogHead } from '../change-log.js';
 import { resyncRequired } from './cursor.js';
 import type { CursorPosition } from './cursor.js';
 import type { PullScope } from './pull-page.js';
-import { ENTITY_READERS, REFERENCE_ENTITIES } from './reference-docs.js';
-import type { ReferenceItem } from './reference-docs.js';
+import type { ChangeInput } from '../change-log.js';
+import { ENTITY_READERS, mergeDocReader, REFERENCE_ENTITIES } from './reference-docs.js';
 
 /** A page of the snapshot. */
 export interface SnapshotPage {
-  readonly items: ReferenceItem[];
+  /** Changes to apply as pulled ones: upserts, and deletes of merge docs deleted since (no-ops). */
+  readonly items: ChangeInput[];
   /** Token of the next page; null after the last. */
   readonly nextPage: string | null;
   /** Where to follow the log from once every page is applied (the head captured on page 1). */
@@ -44,10 +47,10 @@ const PageTokenSchema = z.strictObject({
   e: ID,
   s: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   c: ID.nullable(),
-  /** Index into REFERENCE_ENTITIES of the entity the next page starts in. */
-  k: z.int().min(0).max(REFERENCE_ENTITIES.length - 1),
-  /** Last id served of that entity; null: start at its first. */
-  a: z.string().min(1).max(200).nullable(),
+  /** Index into REFERENCE_ENTITIES of the entity the next page starts in; its length: the merge docs. */
+  k: z.int().min(0).max(REFERENCE_ENTITIES.length),
+  /** Position of the last item served of that kind; null: start at its first. */
+  a: z.string().min(1).max(400).nullable(),
   t: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
 });
 type PageToken = z.infer<typeof PageTokenSchema>;
@@ -86,28 +89,40 @@ async function headPosition(db: Kysely<Database>, orgId: string, head: LogHead):
   return { epoch: head.epoch, seq: head.head, changeId: id };
 }
 
+/** Kinds in snapshot order: the table-backed entities, then the merge docs that have no table. */
+const KINDS = REFERENCE_ENTITIES.length + 1;
+
+async function readKind(db: Kysely<Database>, scope: PullScope, k: number, after: string | null, limit: number): Promise<{ items: ChangeInput[]; last: string | null }> {
+  const entity = REFERENCE_ENTITIES[k];
+  if (entity === undefined) {
+    const items = await mergeDocReader.page(db, scope.orgId, after, limit);
+    const last = items.at(-1);
+    return { items, last: last ? mergeDocReader.positionOf(last) : null };
+  }
+  const items = await ENTITY_READERS[entity].page(db, scope, after, limit);
+  return { items, last: items.at(-1)?.entityId ?? null };
+}
+
 async function readItems(db: Kysely<Database>, scope: PullScope, from: { k: number; a: string | null }, limit: number) {
-  const items: ReferenceItem[] = [];
+  const items: ChangeInput[] = [];
   let k = from.k;
   let after = from.a;
-  while (k < REFERENCE_ENTITIES.length && items.length < limit) {
-    const entity = REFERENCE_ENTITIES[k];
-    if (entity === undefined) break;
+  while (k < KINDS && items.length < limit) {
     const want = limit - items.length;
-    const got = await ENTITY_READERS[entity].page(db, scope, after, want);
-    items.push(...got);
-    if (got.length < want) {
+    const got = await readKind(db, scope, k, after, want);
+    items.push(...got.items);
+    if (got.items.length < want) {
       k += 1;
       after = null;
     } else {
-      after = got.at(-1)?.entityId ?? null;
+      after = got.last;
     }
   }
-  return { items, next: k < REFERENCE_ENTITIES.length ? { k, a: after } : undefined };
+  return { items, next: k < KINDS ? { k, a: after } : undefined };
 }
 
 async function countAll(db: Kysely<Database>, scope: PullScope): Promise<number> {
-  let total = 0;
+  let total = await mergeDocReader.count(db, scope.orgId);
   for (const entity of REFERENCE_ENTITIES) total += await ENTITY_READERS[entity].count(db, scope);
   return total;
 }
