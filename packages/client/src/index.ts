@@ -4,3 +4,4 @@
  */
 export * from './store/index.js';
 export * from './commands/index.js';
+export * from './crypto/index.js';
