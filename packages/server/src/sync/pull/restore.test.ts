@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { manualClock } from '@kassa/core';
+import { SAMPLE_IDS, SAMPLE_TIME } from '@kassa/core/test-fixtures/ops';
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import { buildApp } from '../../app.js';
@@ -16,6 +17,7 @@ import { migrateToLatest } from '../../db/migrations.js';
 import { describeDb, TEST_PG_ADMIN_URL } from '../../testing/describe-db.js';
 import type { TestDatabase } from '../../testing/describe-db.js';
 import { appendChanges } from '../change-log.js';
+import { createPushWorld, OpSequence } from '../push/push-test-kit.js';
 import type { ChangeInput } from '../change-log.js';
 import { bearer, createTenant } from './test-fixtures.js';
 import type { TestStore } from './test-fixtures.js';
@@ -67,7 +69,8 @@ function backupOf(db: TestDatabase): { take(): Promise<void>; restore(): Promise
 /** A running server over the database; `stop` closes the app and every connection. */
 async function start(db: TestDatabase): Promise<{ app: App; storage: Storage; stop(): Promise<void> }> {
   const storage = db.reopen();
-  const app = await buildApp({ storage, config, clock: manualClock(0), rateLimit: { max: 100_000, windowMs: 60_000 } });
+  // An hour after the sample ops were made (push clamps HLCs far from the server's clock).
+  const app = await buildApp({ storage, config, clock: manualClock(SAMPLE_TIME + 3_600_000), rateLimit: { max: 100_000, windowMs: 60_000 } });
   return {
     app,
     storage,
@@ -138,6 +141,62 @@ describeDb('restore from a backup', (dbs) => {
       });
       const followed = await pullAll(server.app, store, atBackup.body.cursor);
       expect(followed.body.changes.map((c) => c.entityId)).toEqual(changes('new', 120).map((c) => c.entityId));
+      await server.stop();
+    } finally {
+      await backup.dispose();
+    }
+  });
+
+  it('a register re-sending its journal after the restore gets all 100 lost ops applied once, and its cursor 410', async () => {
+    const db = await dbs.create();
+    await migrateToLatest(db.storage.db);
+    const world = await createPushWorld(db.storage.db);
+    const store: TestStore = { id: world.storeId, code: 'S01', registerId: world.registerId, token: world.token };
+    await db.storage.close();
+    const backup = backupOf(db);
+    const ops = new OpSequence();
+    const journal = Array.from({ length: 105 }, () => ops.next('cash.moved', { approvedBy: SAMPLE_IDS.manager }));
+    const push = async (app: App, batch: readonly unknown[]) => {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/sync/push', headers: bearer(store), payload: { ops: batch } });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ ackedSeq: number; results: { id: string; status: string }[] }>();
+    };
+    const count = async (s: Storage, table: 'facts' | 'sync_ops') =>
+      (await s.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+    try {
+      let server = await start(db);
+      const snap = await server.app.inject({ method: 'GET', url: '/api/v1/sync/snapshot', headers: bearer(store) });
+      expect((await push(server.app, journal.slice(0, 5))).ackedSeq).toBe(5);
+      const atBackup = await pullAll(server.app, store, snap.json<{ cursor: string }>().cursor);
+      expect(atBackup.body.changes).toHaveLength(5);
+      await server.stop();
+
+      await backup.take();
+
+      server = await start(db);
+      const lost = journal.slice(5);
+      expect(await push(server.app, lost)).toMatchObject({ ackedSeq: 105, results: lost.map((o) => ({ id: o.id, status: 'applied' })) });
+      const newer = await pullAll(server.app, store, atBackup.body.cursor);
+      expect(newer.body.changes).toHaveLength(100);
+      await server.stop();
+
+      await backup.restore();
+
+      server = await start(db);
+      expect(await pullAll(server.app, store, newer.body.cursor)).toMatchObject({ status: 410, body: { error: 'resync_required' } });
+      // The server's acknowledged seq is back at 5, below what the register recorded (105)…
+      const reg = await server.storage.db.selectFrom('registers').select('last_seq').where('id', '=', world.registerId).executeTakeFirstOrThrow();
+      expect(reg.last_seq).toBe(5);
+      // …so the register re-sends what its journal holds beyond it: each op applies once.
+      expect(await push(server.app, lost)).toMatchObject({ ackedSeq: 105, results: lost.map((o) => ({ id: o.id, status: 'applied' })) });
+      expect(await push(server.app, journal)).toMatchObject({ ackedSeq: 105, results: journal.map((o) => ({ id: o.id, status: 'duplicate' })) });
+      expect(await count(server.storage, 'facts')).toBe(105);
+      expect(await count(server.storage, 'sync_ops')).toBe(105);
+      const facts = await server.storage.db.selectFrom('facts').select('id').orderBy('seq').execute();
+      expect(facts.map((f) => f.id)).toEqual(journal.map((o) => o.id));
+      // The cursor from before the backup follows the re-applied ops, each once.
+      const followed = await pullAll(server.app, store, atBackup.body.cursor);
+      expect(followed.body.changes.map((c) => c.entityId)).toEqual(lost.map((o) => o.id));
       await server.stop();
     } finally {
       await backup.dispose();
