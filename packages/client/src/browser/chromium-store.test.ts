@@ -13,9 +13,11 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { addLine, createCart, units } from '@kassa/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsyncRegisterStore } from '../store/register-engine.js';
-import { describeStore } from '../store/describe-store.js';
+import { describeStore, seedFixture } from '../store/describe-store.js';
+import { FIXTURE, fixtureId } from '../store/store-fixtures.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = join(here, '../../../..');
@@ -154,3 +156,47 @@ describeStore(
   },
   { timeout: 240_000 },
 );
+
+describe('OPFS quota in Chromium', () => {
+  it('a write beyond the origin quota (QuotaExceededError under opfs-sahpool) rolls back and says StorageFullError', { timeout: 120_000 }, async () => {
+    if (context === undefined) throw new Error('Chromium did not start');
+    const page = await context.newPage();
+    try {
+      await page.goto(`${baseUrl}/index.html?pool=quota${String(Date.now())}`);
+      await ready(page);
+      const store = remoteStore(() => page);
+      await seedFixture(store);
+      await store.openShift({ staffId: FIXTURE.cashier, float: { denominations: [], total: 10_000 } });
+      const cdp = await context.newCDPSession(page);
+      const usage = (await page.evaluate(() => navigator.storage.estimate())).usage ?? 0;
+      // Room for a handful of pages more than the store uses now.
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: baseUrl, quotaSize: usage + 64 * 1024 });
+      const settings = await store.cartSettings();
+      const items = await Promise.all([FIXTURE.mug, FIXTURE.tea, FIXTURE.cafe].map((id) => store.getItem(id)));
+      let full: Error | undefined;
+      let before: unknown;
+      for (let i = 0; i < 2000 && full === undefined; i++) {
+        before = await store.dump();
+        let cart = createCart(settings);
+        for (const item of items) cart = addLine(cart, item, units(1));
+        try {
+          await store.completeSale({ cart, staffId: FIXTURE.cashier, note: 'x'.repeat(400), tenders: [{ tenderId: fixtureId(0x200000 + i), kind: 'cash', given: 100_000 }] });
+        } catch (e) {
+          full = e as Error;
+        }
+      }
+      expect(full?.name).toBe('StorageFullError');
+      expect(full?.message).toMatch(/QuotaExceeded/);
+      expect(await store.dump()).toEqual(before);
+      const outbox = await store.outbox();
+      expect((await store.meta()).nextSeq).toBe(outbox.length + 1);
+      // With room again, the register carries on where it stopped.
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: baseUrl });
+      const next = await store.completeSale({ cart: addLine(createCart(settings), items[0] ?? (await store.getItem(FIXTURE.mug)), units(1)), staffId: FIXTURE.cashier, tenders: [{ tenderId: fixtureId(0x2fffff), kind: 'cash', given: 1000 }] });
+      expect(next.op.seq).toBe(outbox.length + 1);
+      await call(page, 'destroy', []).catch(() => undefined);
+    } finally {
+      await page.close();
+    }
+  });
+});
