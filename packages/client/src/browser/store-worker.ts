@@ -9,6 +9,7 @@
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import type { SAHPoolUtil, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import * as Comlink from 'comlink';
+import { StoreClosedError } from '../store/errors.js';
 import { RegisterEngine, type RegisterEngineApi } from '../store/register-engine.js';
 import { installErrorFields } from './comlink-errors.js';
 import { createVfsErrorLog, wasmSqlDb } from './wasm-sql-db.js';
@@ -40,7 +41,7 @@ let pool: SAHPoolUtil | undefined;
 let engine: RegisterEngine | undefined;
 
 function current(): RegisterEngine {
-  if (engine === undefined) throw new Error('the store is not open');
+  if (engine === undefined) throw new StoreClosedError();
   return engine;
 }
 

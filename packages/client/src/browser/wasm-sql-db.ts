@@ -4,7 +4,7 @@
  * access handles exist only in workers), where commands are synchronous like in Node.
  */
 import type { Database, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { SQLITE_FULL, StorageFullError } from '../store/errors.js';
+import { SQLITE_FULL, StorageFullError, StoreClosedError } from '../store/errors.js';
 import { applyPragmas } from '../store/pragmas.js';
 import { runInTransaction, type RunResult, type SqlDb, type SqlRow, type SqlValue } from '../store/sql-db.js';
 
@@ -80,7 +80,7 @@ export function wasmSqlDb(sqlite3: Sqlite3Static, db: Database, vfsErrors: VfsEr
     }
   };
   const pointer = db.pointer;
-  if (pointer === undefined) throw new Error('the database is not open');
+  if (pointer === undefined) throw new StoreClosedError();
   const sqlDb: SqlDb = {
     description: `sqlite-wasm, SQLite ${sqlite3.version.libVersion}, ${description}`,
     exec: (sql) => wrap(() => void db.exec(sql)),

@@ -21,7 +21,7 @@ import {
   type OpType,
   type ReceiptOpType,
 } from '@kassa/core';
-import { InvalidOpError } from '../store/errors.js';
+import { InvalidOpError, StoreInvariantError } from '../store/errors.js';
 import { readPairedMeta, type PairedRegister } from '../store/meta.js';
 import { step, type CommandContext } from './context.js';
 
@@ -132,7 +132,7 @@ export function appendOp(ctx: CommandContext, reg: Register, op: Op): void {
     headHash,
     op.seq,
   ]).changes;
-  if (changed !== 1) throw new Error(`seq ${op.seq} was taken by another writer`);
+  if (changed !== 1) throw new StoreInvariantError(`seq ${op.seq} was taken by another writer`);
 }
 
 /** The till time of an op: its HLC wall time (never goes backwards on one register). */

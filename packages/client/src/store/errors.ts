@@ -109,3 +109,30 @@ export class InjectedFaultError extends KassaError {
 
 /** SQLite's primary result code for a full database or disk. */
 export const SQLITE_FULL = 13;
+
+/** The store settings have not been received yet: a register cannot price a sale without them. */
+export class SettingsMissingError extends KassaError {
+  readonly code = 'settings_missing';
+  constructor() {
+    super("the store's settings have not been received yet");
+  }
+}
+
+/**
+ * Something the store relies on did not hold (a nested transaction, a seq taken under our feet, a
+ * pragma refused). Always a bug or a misuse, never the user's doing.
+ */
+export class StoreInvariantError extends KassaError {
+  readonly code = 'store_invariant';
+  constructor(readonly reason: string) {
+    super(`store invariant broken: ${reason}`);
+  }
+}
+
+/** A call reached a store that is closed (or not opened yet). */
+export class StoreClosedError extends KassaError {
+  readonly code = 'store_closed';
+  constructor() {
+    super('the store is not open');
+  }
+}

@@ -4,7 +4,7 @@
  * outbox (or the journal): ops waiting there were made and validated under the op schema of their
  * time, and the server migrates op versions itself (ADR 0022). `migrations.test.ts` checks it.
  */
-import { SchemaTooNewError } from './errors.js';
+import { SchemaTooNewError, StoreInvariantError } from './errors.js';
 import { m0001_initial } from './migrations/0001-initial.js';
 import { m0002_catalog_search } from './migrations/0002-catalog-search.js';
 import type { SqlDb } from './sql-db.js';
@@ -57,7 +57,7 @@ export function migrate(db: SqlDb, now: number, upTo: number = SCHEMA_VERSION, m
     db.transaction(() => {
       const current = db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')?.v ?? 0;
       if (current >= m.version) return;
-      if (current !== m.version - 1) throw new Error(`migration ${m.version} needs version ${m.version - 1}, found ${current}`);
+      if (current !== m.version - 1) throw new StoreInvariantError(`migration ${m.version} needs version ${m.version - 1}, found ${current}`);
       db.exec(m.sql);
       db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, now]);
       applied.push(m.version);

@@ -1,6 +1,7 @@
 /**
  * The pragmas every store connection runs with, in Node and in the browser alike (ADR 0030).
  */
+import { StoreInvariantError } from './errors.js';
 import type { SqlDb } from './sql-db.js';
 
 /**
@@ -15,7 +16,7 @@ export const JOURNAL_MODE = 'truncate';
 export function applyPragmas(db: SqlDb): void {
   const mode = db.get<{ journal_mode: string }>(`PRAGMA journal_mode = ${JOURNAL_MODE}`);
   if (mode?.journal_mode.toLowerCase() !== JOURNAL_MODE) {
-    throw new Error(`could not set journal_mode=${JOURNAL_MODE} (got ${mode?.journal_mode ?? 'nothing'})`);
+    throw new StoreInvariantError(`could not set journal_mode=${JOURNAL_MODE} (got ${mode?.journal_mode ?? 'nothing'})`);
   }
   // FULL: the journal is synced before the database is written and again at commit, so a sale the
   // cashier was told is done survives a power cut. NORMAL would only keep the file consistent.

@@ -11,7 +11,7 @@ import {
   type StoreSettings as CartSettings,
 } from '@kassa/core';
 import { z } from 'zod';
-import { CorruptRowError } from './errors.js';
+import { CorruptRowError, SettingsMissingError } from './errors.js';
 import type { SqlDb } from './sql-db.js';
 
 /**
@@ -44,13 +44,6 @@ export function writeSettings(db: SqlDb, settings: RegisterSettingsInput): void 
     KEY,
     JSON.stringify(settings),
   ]);
-}
-
-/** A register that has never received its store's settings cannot price a sale. */
-export class SettingsMissingError extends CorruptRowError {
-  constructor() {
-    super('settings', 'the store settings have not been received yet');
-  }
 }
 
 /** Reads the store settings. @throws SettingsMissingError before the first catalog sync. */

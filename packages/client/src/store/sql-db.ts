@@ -4,6 +4,7 @@
  * plain synchronous SQL inside one `BEGIN IMMEDIATE … COMMIT`: nothing can interleave with it,
  * and there is no `await` between reading the next seq and writing the op that takes it.
  */
+import { StoreInvariantError } from './errors.js';
 
 /** A value SQLite stores and returns: text, an integer or real, NULL, or a blob. */
 export type SqlValue = string | number | null | Uint8Array;
@@ -55,7 +56,7 @@ export interface SqlDb {
  * the transaction is rolled back (if SQLite has not already done so) and the error rethrown.
  */
 export function runInTransaction<T>(exec: (sql: string) => void, inTransaction: () => boolean, fn: () => T): T {
-  if (inTransaction()) throw new Error('transactions do not nest: a command ran inside another');
+  if (inTransaction()) throw new StoreInvariantError('transactions do not nest: a command ran inside another');
   exec('BEGIN IMMEDIATE');
   try {
     const result = fn();
