@@ -2,11 +2,14 @@
  * DESIGN §3: "a change made through one [server process] wakes registers connected to another".
  * Two real server processes (`node scripts/start.mjs`) share one PostgreSQL database; a register
  * long-polls process B; a change is appended and published by another process; B answers the
- * long-poll with it well before the wait ends. On SQLite (one server process per file, ADR 11) a
+ * long-poll with it well before the wait ends — whether the change comes from a push through
+ * process A or from a writer process of its own. On SQLite (one server process per file, ADR 11) a
  * change written by another process cannot wake the poll, but the poll still delivers it when its
  * wait ends — never loses it.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { sampleOp } from '@kassa/core/test-fixtures/ops';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { randomToken, sha256Hex } from '../../security/secrets.js';
@@ -101,5 +104,53 @@ describeDb('pull across server processes', (dbs) => {
 
     expect(await stopServer(b)).toBe(0);
     if (a) expect(await stopServer(a)).toBe(0);
+  });
+
+  it('a push through process A answers a long-poll waiting on process B (the same process on SQLite)', async () => {
+    const db = await dbs.create();
+    const b = await start(db.env);
+    const a = dbs.kind === 'postgres' ? await start(db.env) : b;
+    await Promise.all([waitUntilServing(b), ...(a === b ? [] : [waitUntilServing(a)])]);
+
+    const check = db.reopen();
+    const token = randomToken();
+    const register = await check.db.selectFrom('registers').select(['id', 'org_id', 'store_id']).where('code', '=', 'R01').executeTakeFirstOrThrow();
+    await check.db.updateTable('registers').set({ token_hash: sha256Hex(token) }).where('id', '=', register.id).execute();
+    const manager = await check.db.selectFrom('staff').select('id').where('role', '=', 'manager').executeTakeFirstOrThrow();
+    const headers = { authorization: `Bearer ${token}` };
+
+    const snap = await fetch(`http://127.0.0.1:${b.port}/api/v1/sync/snapshot?limit=1`, { headers });
+    const { cursor } = (await snap.json()) as { cursor: string };
+    const started = Date.now();
+    const polling = fetch(`http://127.0.0.1:${b.port}/api/v1/sync/pull?since=${cursor}&wait=25`, { headers });
+    await pollUntil(async () => ((await waiters(b)) === 1 ? true : undefined), { what: 'the long-poll to wait on B', intervalMs: 20 });
+
+    // A manager takes cash out of the drawer at register R01; the op is pushed through A.
+    const now = Date.now();
+    const op = sampleOp('cash.moved', {
+      id: randomUUID(),
+      deviceId: register.id,
+      storeId: register.store_id,
+      staffId: manager.id,
+      seq: 1,
+      hlc: `${now.toString(16).padStart(12, '0')}-0000-${register.id}`,
+      deviceTime: now,
+    });
+    const pushed = await fetch(`http://127.0.0.1:${a.port}/api/v1/sync/push`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ ops: [op] }),
+    });
+    expect(pushed.status).toBe(200);
+    expect(await pushed.json()).toMatchObject({ ackedSeq: 1, results: [{ id: op.id, status: 'applied' }] });
+
+    const res = await polling;
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { changes: { entity: string; entityId: string; storeId: string | null }[] };
+    expect(body.changes.map((c) => [c.entity, c.entityId, c.storeId])).toEqual([['fact', op.id, register.store_id]]);
+    expect(Date.now() - started).toBeLessThan(20_000); // woken, not timed out
+
+    if (a !== b) expect(await stopServer(a)).toBe(0);
+    expect(await stopServer(b)).toBe(0);
   });
 });
