@@ -27,4 +27,8 @@ export { seedDemoIfEmpty } from './seed/seed-demo.js';
 export type { SeedOptions, SeedResult, SeededStaff } from './seed/seed-demo.js';
 export { parseStoreSettings, StoreSettingsSchema } from './store-settings.js';
 export type { StoreSettings } from './store-settings.js';
+export { createChangeFeed, createLocalChangeFeed } from './sync/change-feed.js';
+export type { ChangeFeed, ChangeFeedOptions } from './sync/change-feed.js';
+export { appendChanges, pruneChangeLog } from './sync/change-log.js';
+export type { Change, ChangeInput, PruneResult } from './sync/change-log.js';
 export { SERVER_VERSION } from './version.js';
