@@ -357,7 +357,7 @@ export interface StockLevelsTable {
   updated_at: number;
 }
 
-/** Sold and refunded quantity (thousandths) per sale line, from sale and refund movements. */
+/** Per sale line something was refunded (or voided) from: refunded (Σ refund movements) and sold (from the sale; 0 while it is unknown), in thousandths. */
 export interface SaleLineTalliesTable {
   org_id: string;
   order_id: string;

@@ -9,7 +9,7 @@ import type { Kysely, Migration } from 'kysely';
  *   sales, refunds     typed projections of the receipt facts (order lookups, reports)
  *   stock_movements    the stock ledger's movements, keyed by core's deterministic movement ids
  *   stock_levels       on hand per (store, product, variant): the sum of the movements
- *   sale_line_tallies  sold and refunded per sale line: the over-refund check
+ *   sale_line_tallies  refunded (and sold) per refunded sale line: the over-refund check
  *   balances           gift-card, store-credit and loyalty balances: sums of balance facts
  *   reference_docs     the per-field merge document of every reference doc (core's ReferenceDoc)
  *   conflicts          merge conflicts for review, by core's stable id

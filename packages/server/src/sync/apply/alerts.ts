@@ -27,53 +27,70 @@ export interface AlertInput {
   readonly data: unknown;
 }
 
+/** Rows per multi-row upsert (13 parameters each). */
+const CHUNK = 200;
+
 /**
- * Opens (or updates) the alert `input.key` of `orgId`.
+ * Opens (or updates) the alerts `inputs` of `orgId`, in as few statements as it takes. Given the
+ * same key twice, the last input wins.
  *
  * @example
  * ```ts
- * await raiseAlert(trx, orgId, { key: `clock_skew:${registerId}`, kind: 'clock_skew', registerId, data: { skewMs } }, now);
+ * await raiseAlerts(trx, orgId, [{ key: `clock_skew:${registerId}`, kind: 'clock_skew', registerId, data: { skewMs } }], now);
  * ```
  */
-export async function raiseAlert(db: Db, orgId: string, input: AlertInput, now: number): Promise<void> {
-  await db
-    .insertInto('alerts')
-    .values({
-      org_id: orgId,
-      key: input.key,
-      kind: input.kind,
-      store_id: input.storeId ?? null,
-      register_id: input.registerId ?? null,
-      status: 'open',
-      data_json: JSON.stringify(input.data ?? null),
-      first_seen_at: now,
-      last_seen_at: now,
-      resolved_at: null,
-      acknowledged_at: null,
-      acknowledged_by: null,
-    })
-    .onConflict((oc) =>
-      oc.columns(['org_id', 'key']).doUpdateSet({
-        status: 'open',
-        data_json: sql<string>`excluded.data_json`,
-        last_seen_at: sql<number>`excluded.last_seen_at`,
-        resolved_at: null,
-        occurrences: sql<number>`alerts.occurrences + 1`,
-        // A resolved alert that comes back is news again: whoever acknowledged it saw the old one.
-        acknowledged_at: sql<number | null>`case when alerts.status = 'resolved' then null else alerts.acknowledged_at end`,
-        acknowledged_by: sql<string | null>`case when alerts.status = 'resolved' then null else alerts.acknowledged_by end`,
-      }),
-    )
-    .execute();
+export async function raiseAlerts(db: Db, orgId: string, inputs: readonly AlertInput[], now: number): Promise<void> {
+  // One statement may not update a row twice (PostgreSQL refuses), so each key goes in once.
+  const byKey = new Map(inputs.map((i) => [i.key, i]));
+  const rows = [...byKey.values()].map((input) => ({
+    org_id: orgId,
+    key: input.key,
+    kind: input.kind,
+    store_id: input.storeId ?? null,
+    register_id: input.registerId ?? null,
+    status: 'open' as const,
+    data_json: JSON.stringify(input.data ?? null),
+    first_seen_at: now,
+    last_seen_at: now,
+    resolved_at: null,
+    acknowledged_at: null,
+    acknowledged_by: null,
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await db
+      .insertInto('alerts')
+      .values(rows.slice(i, i + CHUNK))
+      .onConflict((oc) =>
+        oc.columns(['org_id', 'key']).doUpdateSet({
+          status: 'open',
+          data_json: sql<string>`excluded.data_json`,
+          last_seen_at: sql<number>`excluded.last_seen_at`,
+          resolved_at: null,
+          occurrences: sql<number>`alerts.occurrences + 1`,
+          // A resolved alert that comes back is news again: whoever acknowledged it saw the old one.
+          acknowledged_at: sql<number | null>`case when alerts.status = 'resolved' then null else alerts.acknowledged_at end`,
+          acknowledged_by: sql<string | null>`case when alerts.status = 'resolved' then null else alerts.acknowledged_by end`,
+        }),
+      )
+      .execute();
+  }
 }
 
-/** Marks the open alert `key` resolved because its condition no longer holds; no-op otherwise. */
-export async function clearAlert(db: Db, orgId: string, key: string, now: number): Promise<void> {
-  await db
-    .updateTable('alerts')
-    .set({ status: 'resolved', resolved_at: now })
-    .where('org_id', '=', orgId)
-    .where('key', '=', key)
-    .where('status', '=', 'open')
-    .execute();
+/** Opens (or updates) one alert; see {@link raiseAlerts}. */
+export async function raiseAlert(db: Db, orgId: string, input: AlertInput, now: number): Promise<void> {
+  await raiseAlerts(db, orgId, [input], now);
+}
+
+/** Marks the open alerts among `keys` resolved because their condition no longer holds. */
+export async function clearAlerts(db: Db, orgId: string, keys: readonly string[], now: number): Promise<void> {
+  const unique = [...new Set(keys)];
+  for (let i = 0; i < unique.length; i += CHUNK * 2) {
+    await db
+      .updateTable('alerts')
+      .set({ status: 'resolved', resolved_at: now })
+      .where('org_id', '=', orgId)
+      .where('status', '=', 'open')
+      .where('key', 'in', unique.slice(i, i + CHUNK * 2))
+      .execute();
+  }
 }

@@ -1,19 +1,23 @@
 /**
- * Derived state (DESIGN §2): stock on hand, sold/refunded per sale line, and balances are sums of
- * facts. Facts are stored once, so adding each new fact's contribution exactly once keeps every
- * sum equal to the sum over the stored facts, whatever order they arrived in.
+ * Derived state (DESIGN §2): stock on hand, refunded per sale line, and balances are sums of facts.
+ * Facts are stored once, so adding each new fact's contribution exactly once keeps every sum equal
+ * to the sum over the stored facts, whatever order they arrived in.
  *
  * A batch collects contributions here and {@link DerivedEffects.flush} writes them at the end, one
  * upsert per touched row (`value = value + delta`), then re-evaluates the alerts of exactly the rows
  * it touched: an oversell, an over-refund or a negative balance opens (or updates) its alert; a
  * row back in order resolves it. What happened at the till is never rejected for these.
+ *
+ * `sale_line_tallies` has a row only for sale lines something was refunded (or voided) from: what
+ * was sold is read from the sale itself, so the common case — a sale — writes no tally at all.
  */
 import { sql } from 'kysely';
 import type { Transaction } from 'kysely';
 import { alert, balanceDelta, movementDelta, qtyMilli } from '@kassa/core';
-import type { AccountKind, BalanceEvent, StockMovement } from '@kassa/core';
+import type { AccountKind, BalanceEvent, SaleRef, StockMovement } from '@kassa/core';
 import type { Database } from '../../db/schema.js';
-import { clearAlert, raiseAlert } from './alerts.js';
+import { clearAlerts, raiseAlerts } from './alerts.js';
+import type { AlertInput } from './alerts.js';
 
 interface LevelDelta {
   readonly storeId: string;
@@ -25,10 +29,13 @@ interface LevelDelta {
 interface TallyDelta {
   readonly orderId: string;
   readonly lineId: string;
-  productId: string;
-  sold: number;
+  /** The refund's product: the line's until the sale is known. */
+  readonly productId: string;
   refunded: number;
 }
+
+/** The sales of these orders, as far as they are known (this batch's, then the stored ones). */
+export type SalesOf = (orderIds: readonly string[]) => Promise<ReadonlyMap<string, SaleRef>>;
 
 interface BalanceDeltaEntry {
   readonly account: AccountKind;
@@ -66,19 +73,10 @@ export class DerivedEffects {
     level.delta += sign * movementDelta(m);
     this.#levels.set(lk, level);
 
-    const line =
-      m.kind === 'sale'
-        ? { orderId: m.orderId, lineId: m.lineId, sold: m.qty, refunded: 0 }
-        : m.kind === 'refund' && m.originalOrderId !== undefined
-          ? { orderId: m.originalOrderId, lineId: m.saleLineId, sold: 0, refunded: m.qty }
-          : undefined;
-    if (line === undefined) return;
-    const tk = JSON.stringify([line.orderId, line.lineId]);
-    const tally = this.#tallies.get(tk) ?? { orderId: line.orderId, lineId: line.lineId, productId: m.productId, sold: 0, refunded: 0 };
-    // The line's product is the one its sale names; a refund's is only a stand-in until the sale is seen.
-    if (m.kind === 'sale') tally.productId = m.productId;
-    tally.sold += sign * line.sold;
-    tally.refunded += sign * line.refunded;
+    if (m.kind !== 'refund' || m.originalOrderId === undefined) return;
+    const tk = JSON.stringify([m.originalOrderId, m.saleLineId]);
+    const tally = this.#tallies.get(tk) ?? { orderId: m.originalOrderId, lineId: m.saleLineId, productId: m.productId, refunded: 0 };
+    tally.refunded += sign * m.qty;
     this.#tallies.set(tk, tally);
   }
 
@@ -96,14 +94,22 @@ export class DerivedEffects {
     this.#orders.add(orderId);
   }
 
-  /** Writes the collected contributions and updates the alerts of the rows touched. */
-  async flush(trx: Transaction<Database>, now: number): Promise<void> {
-    await this.#flushLevels(trx, now);
-    await this.#flushTallies(trx, now);
-    await this.#flushBalances(trx, now);
+  /**
+   * Writes the collected contributions and updates the alerts of the rows touched.
+   *
+   * @param salesOf the sales refunded lines belong to: what was sold, and whether the sale is known.
+   */
+  async flush(trx: Transaction<Database>, now: number, salesOf: SalesOf): Promise<void> {
+    const raise: AlertInput[] = [];
+    const clear: string[] = [];
+    await this.#flushLevels(trx, now, raise, clear);
+    await this.#flushTallies(trx, salesOf, raise, clear);
+    await this.#flushBalances(trx, now, raise, clear);
+    await raiseAlerts(trx, this.orgId, raise, now);
+    await clearAlerts(trx, this.orgId, clear, now);
   }
 
-  async #flushLevels(trx: Transaction<Database>, now: number): Promise<void> {
+  async #flushLevels(trx: Transaction<Database>, now: number, raise: AlertInput[], clear: string[]): Promise<void> {
     const entries = [...this.#levels.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
     for (let i = 0; i < entries.length; i += CHUNK) {
       const rows = await trx
@@ -131,43 +137,49 @@ export class DerivedEffects {
         const key = oversellAlertKey(r.store_id, r.product_id, variantId);
         if (r.on_hand < 0) {
           const data = alert({ kind: 'oversell', productId: r.product_id, ...(variantId === undefined ? {} : { variantId }), onHand: qtyMilli(r.on_hand) });
-          await raiseAlert(trx, this.orgId, { key, kind: 'oversell', storeId: r.store_id, data: { ...data, storeId: r.store_id } }, now);
+          raise.push({ key, kind: 'oversell', storeId: r.store_id, data: { ...data, storeId: r.store_id } });
         } else {
-          await clearAlert(trx, this.orgId, key, now);
+          clear.push(key);
         }
       }
     }
   }
 
-  async #flushTallies(trx: Transaction<Database>, now: number): Promise<void> {
-    const entries = [...this.#tallies.values()].sort((a, b) => (a.orderId + a.lineId < b.orderId + b.lineId ? -1 : 1));
+  async #flushTallies(trx: Transaction<Database>, salesOf: SalesOf, raise: AlertInput[], clear: string[]): Promise<void> {
+    const entries = [...this.#tallies.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+    if (entries.length === 0 && this.#orders.size === 0) return;
+    const sales = await salesOf([...new Set([...entries.map((e) => e.orderId), ...this.#orders])]);
+    /** What the sale says of a line: sold (0 for a line the sale does not have) and its product. */
+    const lineOf = (orderId: string, lineId: string) => {
+      const sale = sales.get(orderId);
+      if (sale === undefined) return undefined;
+      const lines = sale.lines.filter((l) => l.lineId === lineId);
+      return { sold: lines.reduce((n, l) => n + l.qty, 0), productId: lines[0]?.productId };
+    };
+
     const touched: { order_id: string; line_id: string; product_id: string; sold: number; refunded: number }[] = [];
     for (let i = 0; i < entries.length; i += CHUNK) {
       const rows = await trx
         .insertInto('sale_line_tallies')
         .values(
-          entries.slice(i, i + CHUNK).map((e) => ({
-            org_id: this.orgId,
-            order_id: e.orderId,
-            line_id: e.lineId,
-            product_id: e.productId,
-            sold: e.sold,
-            refunded: e.refunded,
-          })),
+          entries.slice(i, i + CHUNK).map((e) => {
+            const line = lineOf(e.orderId, e.lineId);
+            return { org_id: this.orgId, order_id: e.orderId, line_id: e.lineId, product_id: line?.productId ?? e.productId, sold: line?.sold ?? 0, refunded: e.refunded };
+          }),
         )
         .onConflict((oc) =>
           oc.columns(['org_id', 'order_id', 'line_id']).doUpdateSet({
-            sold: sql<number>`sale_line_tallies.sold + excluded.sold`,
             refunded: sql<number>`sale_line_tallies.refunded + excluded.refunded`,
-            product_id: sql<string>`case when excluded.sold <> 0 then excluded.product_id else sale_line_tallies.product_id end`,
+            sold: sql<number>`excluded.sold`,
+            product_id: sql<string>`excluded.product_id`,
           }),
         )
         .returning(['order_id', 'line_id', 'product_id', 'sold', 'refunded'])
         .execute();
       touched.push(...rows);
     }
-    // Lines of orders whose sale just arrived, not touched otherwise: a refund of a line the sale
-    // does not have becomes an over-refund now that the sale is known.
+    // Refunded lines of orders whose sale just arrived: now it is known what was sold (and a refund
+    // of a line the sale does not have becomes an over-refund).
     const seen = new Set(touched.map((r) => JSON.stringify([r.order_id, r.line_id])));
     const orders = [...this.#orders];
     for (let i = 0; i < orders.length; i += CHUNK) {
@@ -177,20 +189,19 @@ export class DerivedEffects {
         .where('org_id', '=', this.orgId)
         .where('order_id', 'in', orders.slice(i, i + CHUNK))
         .execute();
-      for (const r of more) if (!seen.has(JSON.stringify([r.order_id, r.line_id]))) touched.push(r);
-    }
-    if (touched.length === 0) return;
-
-    const orderIds = [...new Set(touched.map((r) => r.order_id))];
-    const known = new Set<string>();
-    for (let i = 0; i < orderIds.length; i += CHUNK) {
-      const rows = await trx
-        .selectFrom('sales')
-        .select('order_id')
-        .where('org_id', '=', this.orgId)
-        .where('order_id', 'in', orderIds.slice(i, i + CHUNK))
-        .execute();
-      for (const r of rows) known.add(r.order_id);
+      for (const r of more) {
+        if (seen.has(JSON.stringify([r.order_id, r.line_id]))) continue;
+        const line = lineOf(r.order_id, r.line_id);
+        const updated = { ...r, sold: line?.sold ?? r.sold, product_id: line?.productId ?? r.product_id };
+        await trx
+          .updateTable('sale_line_tallies')
+          .set({ sold: updated.sold, product_id: updated.product_id })
+          .where('org_id', '=', this.orgId)
+          .where('order_id', '=', r.order_id)
+          .where('line_id', '=', r.line_id)
+          .execute();
+        touched.push(updated);
+      }
     }
     for (const r of touched) {
       const data = alert({
@@ -203,14 +214,14 @@ export class DerivedEffects {
       });
       // Core's rule: refunded beyond sold, once the sale is known. A refund whose sale has not
       // arrived yet (or is older than the server's history) is not an over-refund.
-      const over = r.refunded > r.sold && (r.sold > 0 || known.has(r.order_id));
-      if (over) await raiseAlert(trx, this.orgId, { key: data.key, kind: 'over_refund', data }, now);
-      else await clearAlert(trx, this.orgId, data.key, now);
+      const over = sales.has(r.order_id) && r.refunded > r.sold;
+      if (over) raise.push({ key: data.key, kind: 'over_refund', data });
+      else clear.push(data.key);
     }
   }
 
-  async #flushBalances(trx: Transaction<Database>, now: number): Promise<void> {
-    const entries = [...this.#balances.values()];
+  async #flushBalances(trx: Transaction<Database>, now: number, raise: AlertInput[], clear: string[]): Promise<void> {
+    const entries = [...this.#balances.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
     for (let i = 0; i < entries.length; i += CHUNK) {
       const rows = await trx
         .insertInto('balances')
@@ -234,8 +245,8 @@ export class DerivedEffects {
         .execute();
       for (const r of rows) {
         const data = alert({ kind: 'negative_balance', account: r.account, id: r.account_id, unit: r.unit, balance: r.balance });
-        if (r.balance < 0) await raiseAlert(trx, this.orgId, { key: data.key, kind: 'negative_balance', data }, now);
-        else await clearAlert(trx, this.orgId, data.key, now);
+        if (r.balance < 0) raise.push({ key: data.key, kind: 'negative_balance', data });
+        else clear.push(data.key);
       }
     }
   }

@@ -33,96 +33,91 @@ function readMovement(json: string): StockMovement {
   return StoredMovementSchema.parse(JSON.parse(json)) as unknown as StockMovement;
 }
 
-/** Where movements come from. */
-export interface MovementSource {
-  readonly orgId: string;
-  /** The store whose stock moves: the store of the op's register. */
+/** A movement and where it comes from: the store whose stock moves and the op it belongs to. */
+export interface SourcedMovement {
   readonly storeId: string;
   readonly opId: string;
-  readonly now: number;
+  readonly movement: StockMovement;
 }
 
-const CHUNK = 200;
+const CHUNK = 100;
+
+const key = (storeId: string, id: string): string => JSON.stringify([storeId, id]);
 
 /**
  * Stores movements once each and adds their contributions to `effects`.
  *
- * @param mode `new` for a fact just applied, `rederive` when a late sale re-derives its dependents.
+ * @param mode `new` for facts just applied, `rederive` when a late sale re-derives its dependents.
  */
 export async function recordMovements(
   trx: Transaction<Database>,
-  source: MovementSource,
-  movements: readonly StockMovement[],
+  orgId: string,
+  now: number,
+  movements: readonly SourcedMovement[],
   effects: DerivedEffects,
   mode: 'new' | 'rederive',
 ): Promise<void> {
   if (movements.length === 0) return;
-  const rowOf = (m: StockMovement) => ({
-    org_id: source.orgId,
-    store_id: source.storeId,
+  const rowOf = ({ storeId, opId, movement: m }: SourcedMovement) => ({
+    org_id: orgId,
+    store_id: storeId,
     id: m.id,
-    op_id: source.opId,
+    op_id: opId,
     kind: m.kind,
     product_id: m.productId,
     variant_id: m.variantId ?? '',
     delta: movementDelta(m),
     movement_json: canonicalJson(m),
-    created_at: source.now,
+    created_at: now,
   });
 
+  // In a statement that meets one id twice, the first row is stored and the second is an "other".
   const inserted = new Set<string>();
   for (let i = 0; i < movements.length; i += CHUNK) {
     const rows = await trx
       .insertInto('stock_movements')
       .values(movements.slice(i, i + CHUNK).map(rowOf))
       .onConflict((oc) => oc.columns(['org_id', 'store_id', 'id']).doNothing())
-      .returning('id')
+      .returning(['store_id', 'id'])
       .execute();
-    for (const r of rows) inserted.add(r.id);
+    for (const r of rows) inserted.add(key(r.store_id, r.id));
   }
-  const others: StockMovement[] = [];
-  for (const m of movements) {
-    if (inserted.has(m.id)) effects.addMovement(source.storeId, m, 1);
-    else others.push(m);
+  const others: SourcedMovement[] = [];
+  for (const s of movements) {
+    const k = key(s.storeId, s.movement.id);
+    if (inserted.has(k)) {
+      effects.addMovement(s.storeId, s.movement, 1);
+      inserted.delete(k); // a second movement under this id in the same call is an "other"
+    } else {
+      others.push(s);
+    }
   }
-  if (others.length === 0) return;
-
-  const existing = new Map<string, string>();
-  for (let i = 0; i < others.length; i += CHUNK) {
-    const rows = await trx
+  for (const s of others) {
+    const { storeId, opId, movement: m } = s;
+    const row = await trx
       .selectFrom('stock_movements')
-      .select(['id', 'movement_json'])
-      .where('org_id', '=', source.orgId)
-      .where('store_id', '=', source.storeId)
-      .where(
-        'id',
-        'in',
-        others.slice(i, i + CHUNK).map((m) => m.id),
-      )
-      .execute();
-    for (const r of rows) existing.set(r.id, r.movement_json);
-  }
-  for (const m of others) {
-    const json = existing.get(m.id);
-    // The insert met a row under this id, so `json` is there; equal contents: nothing to do.
-    if (json === undefined || json === canonicalJson(m)) continue;
-    const old = readMovement(json);
+      .select('movement_json')
+      .where('org_id', '=', orgId)
+      .where('store_id', '=', storeId)
+      .where('id', '=', m.id)
+      .executeTakeFirstOrThrow();
+    if (row.movement_json === canonicalJson(m)) continue;
+    const old = readMovement(row.movement_json);
     let replace = mode === 'rederive';
     if (mode === 'new') {
-      const { fact } = resolveSameId(old, m);
-      replace = fact === m;
+      replace = resolveSameId(old, m).fact === m;
       const data = alert({ kind: 'conflicting_fact', subject: 'stock_movement', id: m.id });
-      await raiseAlert(trx, source.orgId, { key: `${data.key}@${source.storeId}`, kind: 'conflicting_fact', storeId: source.storeId, data: { ...data, opId: source.opId } }, source.now);
+      await raiseAlert(trx, orgId, { key: `${data.key}@${storeId}`, kind: 'conflicting_fact', storeId, data: { ...data, opId } }, now);
     }
     if (!replace) continue;
     await trx
       .updateTable('stock_movements')
-      .set({ op_id: source.opId, kind: m.kind, product_id: m.productId, variant_id: m.variantId ?? '', delta: movementDelta(m), movement_json: canonicalJson(m) })
-      .where('org_id', '=', source.orgId)
-      .where('store_id', '=', source.storeId)
+      .set({ op_id: opId, kind: m.kind, product_id: m.productId, variant_id: m.variantId ?? '', delta: movementDelta(m), movement_json: canonicalJson(m) })
+      .where('org_id', '=', orgId)
+      .where('store_id', '=', storeId)
       .where('id', '=', m.id)
       .execute();
-    effects.addMovement(source.storeId, old, -1);
-    effects.addMovement(source.storeId, m, 1);
+    effects.addMovement(storeId, old, -1);
+    effects.addMovement(storeId, m, 1);
   }
 }

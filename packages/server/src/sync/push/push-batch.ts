@@ -31,9 +31,10 @@
  * other and the second sees the first's seqs as taken. It then locks the organisation's
  * `server_hlc` row, serialising the organisation's pushes, whose derived state overlaps.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import {
+  canonicalJson,
   decodeHlc,
   DEFAULT_MAX_DRIFT_MS,
   DEFAULT_STORE_LIMITS,
@@ -44,7 +45,6 @@ import {
   isFactOp,
   isReceiptOp,
   isValidReceiptNo,
-  opHash,
   parseOp,
   parseReceiptNo,
   receiveHlc,
@@ -55,10 +55,8 @@ import type { ChainedReceipt, ChainHead, Clock, Hlc, Op, OpHead, OpIssue, ParseO
 import type { DeviceIdentity } from '../../auth/device-auth.js';
 import type { Database } from '../../db/schema.js';
 import { ApiError } from '../../http/api-error.js';
-import { staffRoleAt } from '../../staff/staff-roles.js';
 import { raiseAlert } from '../apply/alerts.js';
-import { applyFact } from '../apply/apply-fact.js';
-import { DerivedEffects } from '../apply/derived-effects.js';
+import { FactBatch } from '../apply/apply-fact.js';
 import { applyReferenceEdit } from '../apply/reference-edit.js';
 import { isPostgres, lockServerHlc, saveServerHlc } from '../apply/server-hlc.js';
 import { appendChanges } from '../change-log.js';
@@ -106,13 +104,19 @@ interface Taken {
 /** Rows per multi-row insert / `in (…)` list. */
 const CHUNK = 200;
 
-/** `opHash` of whatever arrived; a value with no canonical form (never from JSON, but) still gets one. */
+/**
+ * Core's `opHash` of whatever arrived — SHA-256 of its canonical JSON — with Node's native SHA-256
+ * (the same digest; core's is portable JavaScript, several times slower on a 500-op batch). A
+ * value with no canonical form (never from JSON, but) still gets a hash.
+ */
 function hashOf(value: unknown): string {
+  let text: string;
   try {
-    return opHash(value as OpHead);
+    text = canonicalJson(value);
   } catch {
     return sha256Hex(String(JSON.stringify(value)));
   }
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 function prepare(raw: unknown, index: number): Prepared {
@@ -146,12 +150,13 @@ class BatchApplier {
   readonly #clock: Clock;
   readonly #now: number;
   readonly #maxDriftMs: number;
-  readonly #effects: DerivedEffects;
+  readonly #facts: FactBatch;
   readonly #changes: ChangeInput[] = [];
   readonly #syncRows: Database['sync_ops'][] = [];
   readonly #takenInBatch = new Map<number, Taken>();
   readonly #idsInBatch = new Set<string>();
-  readonly #roles = new Map<string, Promise<Role | undefined>>();
+  /** Each staff member's role history, oldest first, read once per batch. */
+  readonly #roleHistory = new Map<string, Promise<{ role: Role; from: number }[]>>();
   readonly #register: RegisterState;
   #dbSeqs = new Map<number, Taken>();
   #dbIds = new Set<string>();
@@ -168,7 +173,7 @@ class BatchApplier {
     this.#clock = deps.clock;
     this.#now = now;
     this.#maxDriftMs = deps.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS;
-    this.#effects = new DerivedEffects(device.orgId);
+    this.#facts = new FactBatch(trx, device.orgId, device.registerId, now);
     this.#register = register;
     this.#lastSeq = register.lastSeq;
     this.#hlc = hlc;
@@ -254,8 +259,7 @@ class BatchApplier {
     }
 
     if (isFactOp(stamped)) {
-      const ctx = { trx: this.#trx, orgId: this.#device.orgId, registerId: this.#device.registerId, now: this.#now, effects: this.#effects };
-      this.#changes.push(...(await applyFact(ctx, stamped, head.seq, op.hlc)));
+      this.#changes.push(...(await this.#facts.add(stamped, head.seq, op.hlc)));
     } else {
       await this.#applyReference(stamped);
     }
@@ -319,20 +323,26 @@ class BatchApplier {
   }
 
   /**
-   * The role a staff member held at `atMs`. One who had no role yet then (a register clock a little
-   * behind, right after the person was added) is given the role they had within the skew bound
-   * after it, rather than a refusal.
+   * The role a staff member held at `atMs`, as `staffRoleAt` (staff/staff-roles.ts) reads it — the
+   * history row with the latest `effective_from` ≤ `atMs` — from the history read once per batch.
+   * One who had no role yet then (a register clock a little behind, right after the person was
+   * added) is given the role they had within the skew bound after it, rather than a refusal.
    */
-  #roleAt(staffId: string, atMs: number): Promise<Role | undefined> {
-    const key = `${staffId}@${atMs}`;
-    let role = this.#roles.get(key);
-    if (role === undefined) {
-      role = (async () =>
-        (await staffRoleAt(this.#trx, this.#device.orgId, staffId, atMs)) ??
-        (await staffRoleAt(this.#trx, this.#device.orgId, staffId, atMs + this.#maxDriftMs)))();
-      this.#roles.set(key, role);
+  async #roleAt(staffId: string, atMs: number): Promise<Role | undefined> {
+    let history = this.#roleHistory.get(staffId);
+    if (history === undefined) {
+      history = this.#trx
+        .selectFrom('staff_role_history')
+        .select(['role', 'effective_from as from'])
+        .where('org_id', '=', this.#device.orgId)
+        .where('staff_id', '=', staffId)
+        .orderBy('effective_from')
+        .execute();
+      this.#roleHistory.set(staffId, history);
     }
-    return role;
+    const rows = await history;
+    const at = (t: number) => rows.findLast((r) => r.from <= t)?.role;
+    return at(atMs) ?? at(atMs + this.#maxDriftMs);
   }
 
   /** Checks a receipt op against the register's chain; a break is an alert, never a refusal. */
@@ -374,7 +384,8 @@ class BatchApplier {
     // The chain continues from this receipt either way, so one break is reported once, not at
     // every receipt after it.
     try {
-      this.#chainHead = ours ? headAfter(receipt) : { receiptNo: null, hash: headAfter(receipt).hash };
+      const head = verdict.ok ? verdict.head : headAfter(receipt);
+      this.#chainHead = ours ? head : { receiptNo: null, hash: head.hash };
     } catch {
       // unhashable payload: the break was reported; keep the previous head
     }
@@ -491,7 +502,7 @@ class BatchApplier {
     for (let i = 0; i < this.#syncRows.length; i += CHUNK) {
       await this.#trx.insertInto('sync_ops').values(this.#syncRows.slice(i, i + CHUNK)).execute();
     }
-    await this.#effects.flush(this.#trx, this.#now);
+    await this.#facts.flush();
     await this.#trx
       .updateTable('registers')
       .set({

@@ -4,12 +4,13 @@ import { SAMPLE_IDS, SAMPLE_TIME, sampleId, sampleOp } from '@kassa/core/test-fi
 import type { Kysely } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
 import { buildApp } from '../../app.js';
-import type { App } from '../../app.js';
+import type { App, AppDeps } from '../../app.js';
 import { loadConfig } from '../../config.js';
 import { migrateToLatest } from '../../db/migrations.js';
 import type { Database } from '../../db/schema.js';
 import { describeDb } from '../../testing/describe-db.js';
 import type { TestDatabase } from '../../testing/describe-db.js';
+import { createLocalChangeFeed } from '../change-feed.js';
 import { readChanges } from '../change-log.js';
 import type { PushResponse } from './push-schemas.js';
 import { addRegister, addStaff, bearer, createPushWorld, hlcAt, OpSequence } from './push-test-kit.js';
@@ -33,12 +34,12 @@ interface Harness {
   pushRaw(body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
-async function harness(dbs: { create(): Promise<TestDatabase> }): Promise<Harness> {
+async function harness(dbs: { create(): Promise<TestDatabase> }, extra: Partial<AppDeps> = {}): Promise<Harness> {
   const { storage } = await dbs.create();
   await migrateToLatest(storage.db);
   const world = await createPushWorld(storage.db);
   const clock = manualClock(NOW);
-  const app = await buildApp({ storage, config, clock, rateLimit: { max: 1_000_000, windowMs: 60_000 } });
+  const app = await buildApp({ storage, config, clock, rateLimit: { max: 1_000_000, windowMs: 60_000 }, ...extra });
   cleanups.push(() => app.close());
   const pushRaw = async (body: unknown, token = world.token) => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/sync/push', headers: bearer(token), payload: body as Record<string, unknown> });
@@ -638,5 +639,33 @@ describeDb('POST /api/v1/sync/push: documentation and metrics', (dbs) => {
     expect(metrics).toContain('kassa_sync_push_ops_total{status="duplicate"} 1');
     expect(metrics).toContain('kassa_sync_push_ops_total{status="deferred"} 0');
     expect(metrics).toContain('kassa_sync_push_batch_size_count 2');
+  });
+});
+
+describeDb('POST /api/v1/sync/push: change log and feed', (dbs) => {
+  it('logs applied facts for their store (a transfer also for the receiving store) and wakes pulls only when something was logged', async () => {
+    const feed = createLocalChangeFeed();
+    const h = await harness(dbs, { changeFeed: feed });
+    let wakes = 0;
+    feed.subscribe(h.world.orgId, () => (wakes += 1));
+    const ops = new OpSequence();
+    const sale = saleOf(ops, 1);
+    const transfer = ops.next('stock.transferred', { approvedBy: SAMPLE_IDS.manager });
+    expect(statuses(await h.push([sale, transfer]))).toEqual(['applied', 'applied']);
+    expect(wakes).toBe(1);
+    const all = await readChanges(h.db, h.world.orgId, { after: 0, upTo: 1_000_000, storeId: null, limit: 100 });
+    expect(all.map((c) => [c.entity, c.entityId, c.storeId, c.op])).toEqual([
+      ['fact', sale.id, h.world.storeId, 'upsert'],
+      ['fact', transfer.id, h.world.storeId, 'upsert'],
+      ['fact', transfer.id, SAMPLE_IDS.otherStore, 'upsert'],
+    ]);
+    expect(all[0]?.data).toEqual(sale);
+    const forOtherStore = await readChanges(h.db, h.world.orgId, { after: 0, upTo: 1_000_000, storeId: SAMPLE_IDS.otherStore, limit: 100 });
+    expect(forOtherStore.map((c) => c.entityId)).toEqual([transfer.id]);
+
+    expect(statuses(await h.push([sale, transfer]))).toEqual(['duplicate', 'duplicate']);
+    expect(statuses(await h.push([ops.next('drawer.opened')]))).toEqual(['quarantined']);
+    expect(wakes).toBe(1);
+    expect(await readChanges(h.db, h.world.orgId, { after: 0, upTo: 1_000_000, storeId: null, limit: 100 })).toHaveLength(3);
   });
 });
