@@ -142,8 +142,12 @@ export async function readSnapshotPage(
   limit: number,
 ): Promise<SnapshotPage> {
   if (page === undefined) {
+    // Start the log (if this org has none yet) outside the REPEATABLE READ transaction: an insert
+    // there that races another one would fail to serialise instead of doing nothing.
+    await ensureLog(db, scope.orgId);
     const first = async (trx: Kysely<Database>) => {
-      const head = await ensureLog(trx, scope.orgId);
+      const head = await readLogHead(trx, scope.orgId);
+      if (!head) throw new Error(`the change log of organisation ${scope.orgId} vanished`);
       const cursor = await headPosition(trx, scope.orgId, head);
       const total = await countAll(trx, scope);
       const { items, next } = await readItems(trx, scope, { k: 0, a: null }, limit);
