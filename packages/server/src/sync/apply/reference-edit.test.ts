@@ -53,7 +53,7 @@ describeDb('applyReferenceEdit', (dbs) => {
   });
 
   it('creates a product row once the doc has every required field; until then it lives in the doc only', async () => {
-    const { db, edit } = await setup(dbs);
+    const { db, world, edit } = await setup(dbs);
     const id = sampleId(8800);
     const h = (n: number) => hlcAt(SAMPLE_TIME + n);
     await edit('product', id, [{ field: 'name', value: 'Teapot', hlc: h(1), base: null }, { field: 'price', value: 1999, hlc: h(1), base: null }]);
@@ -70,6 +70,19 @@ describeDb('applyReferenceEdit', (dbs) => {
     // A SKU another product has is kept out of the column.
     await edit('product', id, [{ field: 'sku', value: 'MUG-01', hlc: h(3), base: h(2) }]);
     expect((await db.selectFrom('products').select('sku').where('id', '=', id).executeTakeFirstOrThrow()).sku).toBe('TEA-01');
+
+    // Barcodes: normalised into rows; one another product holds, or one that is no GTIN, stays in the doc only.
+    await db.insertInto('barcodes').values({ org_id: world.orgId, code: '4006381333931', product_id: SAMPLE_IDS.product, created_at: 0 }).execute();
+    await edit('product', id, [{ field: 'barcodes', value: ['96385074', '4006381333931', 'abc'], hlc: h(4), base: null }], register);
+    const codes = async () => (await db.selectFrom('barcodes').select(['code', 'product_id']).orderBy('code').execute()).map((r) => [r.code, r.product_id === id ? 'teapot' : 'mug']);
+    expect(await codes()).toEqual([
+      ['0000096385074', 'teapot'],
+      ['4006381333931', 'mug'],
+    ]);
+    // Deleted: an inactive row, its barcodes released.
+    await edit('product', id, [{ field: 'deleted', value: true, hlc: h(5), base: null }], register);
+    expect((await db.selectFrom('products').select('active').where('id', '=', id).executeTakeFirstOrThrow()).active).toBe(0);
+    expect(await codes()).toEqual([['4006381333931', 'mug']]);
   });
 
   it('never touches another organisation\u2019s row with the same id', async () => {

@@ -10,13 +10,13 @@
  *
  * | doc | field → column |
  * |---|---|
- * | product | `name`, `sku`, `price` → price_minor, `currency`, `categoryId` → category_id, `taxRateIds` → tax_rate_ids_json, `weighed`, `unit`, `active`; `deleted: true` → active 0 |
+ * | product | `name`, `sku`, `price` → price_minor, `currency`, `categoryId` → category_id, `taxRateIds` → tax_rate_ids_json, `weighed`, `unit`, `active`, `barcodes` → `barcodes` rows (normalised GTINs another product does not hold); `deleted: true` → active 0, barcodes released |
  * | customer | `name`, `email`, `phone`, `deleted`; every field → values_json |
  * | category | `name`, `parentId` → parent_id, `sortOrder` → sort_order |
  * | tax_rate | `name`, `ratePpm` → rate_ppm |
  */
 import type { Transaction } from 'kysely';
-import { CurrencySchema, type JsonValue } from '@kassa/core';
+import { CurrencySchema, normalizeGtin, type JsonValue } from '@kassa/core';
 import { z } from 'zod';
 import type { Database } from '../../db/schema.js';
 
@@ -90,14 +90,52 @@ async function projectProduct(trx: Transaction<Database>, v: DocView): Promise<v
   const hlcs = JSON.stringify(v.hlcs);
   if (owner !== undefined) {
     await trx.updateTable('products').set({ ...columns, field_hlc_json: hlcs, updated_at: v.now }).where('id', '=', v.docId).execute();
-    return;
+  } else {
+    const { name, sku: newSku, price_minor, currency, unit } = columns;
+    if (name === undefined || newSku === undefined || price_minor === undefined || currency === undefined || unit === undefined) return;
+    await trx
+      .insertInto('products')
+      .values({ ...columns, id: v.docId, org_id: v.orgId, name, sku: newSku, price_minor, currency, unit, field_hlc_json: hlcs, created_at: v.now, updated_at: v.now })
+      .execute();
   }
-  const { name, sku: newSku, price_minor, currency, unit } = columns;
-  if (name === undefined || newSku === undefined || price_minor === undefined || currency === undefined || unit === undefined) return;
-  await trx
-    .insertInto('products')
-    .values({ ...columns, id: v.docId, org_id: v.orgId, name, sku: newSku, price_minor, currency, unit, field_hlc_json: hlcs, created_at: v.now, updated_at: v.now })
-    .execute();
+  const codes = deleted ? [] : pick(v.values, 'barcodes', z.array(z.string().max(64)).max(100));
+  if (codes !== undefined) await projectBarcodes(trx, v, codes);
+}
+
+/**
+ * Makes the product's `barcodes` rows the doc's codes, normalised as a scan is looked up (core's
+ * `normalizeGtin`). A code that is no GTIN, or that another product holds, stays in the doc only:
+ * a register's edit cannot be refused, and a scan must find one product.
+ */
+async function projectBarcodes(trx: Transaction<Database>, v: DocView, codes: readonly string[]): Promise<void> {
+  const normalised = new Set<string>();
+  for (const code of codes) {
+    try {
+      normalised.add(normalizeGtin(code));
+    } catch {
+      // not a GTIN: kept in the doc only
+    }
+  }
+  const held =
+    normalised.size === 0
+      ? new Set<string>()
+      : new Set(
+          (
+            await trx
+              .selectFrom('barcodes')
+              .select('code')
+              .where('org_id', '=', v.orgId)
+              .where('code', 'in', [...normalised])
+              .where('product_id', '<>', v.docId)
+              .execute()
+          ).map((r) => r.code),
+        );
+  const wanted = [...normalised].filter((c) => !held.has(c));
+  const existing = new Set((await trx.selectFrom('barcodes').select('code').where('org_id', '=', v.orgId).where('product_id', '=', v.docId).execute()).map((r) => r.code));
+  const gone = [...existing].filter((c) => !wanted.includes(c));
+  const added = wanted.filter((c) => !existing.has(c));
+  if (gone.length > 0) await trx.deleteFrom('barcodes').where('org_id', '=', v.orgId).where('product_id', '=', v.docId).where('code', 'in', gone).execute();
+  if (added.length > 0) await trx.insertInto('barcodes').values(added.map((code) => ({ org_id: v.orgId, code, product_id: v.docId, created_at: v.now }))).execute();
 }
 
 async function projectCustomer(trx: Transaction<Database>, v: DocView): Promise<void> {
