@@ -29,11 +29,19 @@ export interface DocView {
   readonly now: number;
 }
 
-const Name = z.string().trim().min(1).max(200);
-const Sku = z.string().trim().min(1).max(64);
+/** Text a column can hold: PostgreSQL's text refuses NUL, which JSON strings may carry. */
+const text = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'no NUL characters');
+const Name = text(1, 200);
+const Sku = text(1, 64);
 const Minor = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const Ppm = z.int().min(0).max(1_000_000);
-const Id = z.string().min(1).max(64);
+const Id = text(1, 64);
 
 /** The value of `field` when it passes `schema`, else undefined (left out of the columns). */
 function pick<T>(values: DocView['values'], field: string, schema: z.ZodType<T>): T | undefined {
@@ -141,11 +149,11 @@ async function projectBarcodes(trx: Transaction<Database>, v: DocView, codes: re
 async function projectCustomer(trx: Transaction<Database>, v: DocView): Promise<void> {
   const owner = await ownerOf(trx, 'customers', v.docId);
   if (owner !== undefined && owner !== v.orgId) return;
-  const text = z.string().max(10_000);
+  const field = text(0, 10_000);
   const row = {
-    name: pick(v.values, 'name', text) ?? null,
-    email: pick(v.values, 'email', text) ?? null,
-    phone: pick(v.values, 'phone', text) ?? null,
+    name: pick(v.values, 'name', field) ?? null,
+    email: pick(v.values, 'email', field) ?? null,
+    phone: pick(v.values, 'phone', field) ?? null,
     values_json: JSON.stringify(v.values),
     deleted: v.values['deleted'] === true ? (1 as const) : (0 as const),
     field_hlc_json: JSON.stringify(v.hlcs),

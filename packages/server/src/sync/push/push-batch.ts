@@ -43,6 +43,7 @@ import {
   GENESIS_HASH,
   headAfter,
   isFactOp,
+  OpHeadSchema,
   isReceiptOp,
   isValidReceiptNo,
   parseOp,
@@ -119,7 +120,36 @@ function hashOf(value: unknown): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/** Deeper than any op (an op is about 8 levels; field values get the rest). */
+export const MAX_OP_DEPTH = 64;
+
+/** Whether `value` nests deeper than `limit`, found without recursion (the value may be hostile). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * A value nested too deep to validate, hash or store (each would recurse past the stack): kept as
+ * its head fields only, so it can still be placed, quarantined and answered for.
+ */
+function tooDeep(raw: unknown, index: number): Prepared {
+  const top = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const stub: Record<string, unknown> = { unreadable: `nested deeper than ${MAX_OP_DEPTH} levels` };
+  for (const key of ['v', 'id', 'deviceId', 'seq', 'type']) if (typeof top[key] === 'string' || typeof top[key] === 'number') stub[key] = top[key];
+  const head = OpHeadSchema.safeParse(stub);
+  const issues = [{ path: [], code: 'too_deep', message: `the op is nested deeper than ${MAX_OP_DEPTH} levels` }];
+  return { index, raw: stub, parsed: { ok: false, kind: 'invalid', version: null, head: head.success ? head.data : null, issues }, head: head.success ? head.data : null, hash: hashOf(stub) };
+}
+
 function prepare(raw: unknown, index: number): Prepared {
+  if (nestsDeeperThan(raw, MAX_OP_DEPTH)) return tooDeep(raw, index);
   const parsed = parseOp(raw);
   if (parsed.ok) return { index, raw, parsed, head: parsed.received, hash: hashOf(parsed.received) };
   // The head as read keeps every field of the op (a loose object), so its hash is the whole op's.
@@ -400,7 +430,8 @@ class BatchApplier {
     head?: OpHead,
   ): Promise<PushResult> {
     const { orgId, storeId, registerId } = this.#device;
-    const opType = head === undefined ? null : typeof head['type'] === 'string' ? head['type'] : null;
+    // Only a type that looks like one goes in the column (PostgreSQL's text refuses NUL, for one).
+    const opType = head !== undefined && typeof head['type'] === 'string' && /^[a-z_]{1,32}\.[a-z_]{1,32}$/.test(head['type']) ? head['type'] : null;
     const id = randomUUID();
     const inserted = await this.#trx
       .insertInto('quarantine')

@@ -669,3 +669,39 @@ describeDb('POST /api/v1/sync/push: change log and feed', (dbs) => {
     expect(await readChanges(h.db, h.world.orgId, { after: 0, upTo: 1_000_000, storeId: null, limit: 100 })).toHaveLength(3);
   });
 });
+
+describeDb('POST /api/v1/sync/push: hostile input never makes a 5xx', (dbs) => {
+  it('a NUL in text, and an op nested thousands of levels deep, are answered for like any other op', async () => {
+    const h = await harness(dbs);
+    const ops = new OpSequence();
+    const nulType = { v: 1, id: sampleId(9101), deviceId: SAMPLE_IDS.device, seq: 1, type: 'sale.completed\u0000' };
+    const nulName = ops.next('product.edited', {
+      seq: 2,
+      id: sampleId(9102),
+      approvedBy: SAMPLE_IDS.manager,
+      payload: { writes: [{ field: 'name', value: 'Mug\u0000', hlc: hlcAt(SAMPLE_TIME), base: null }] },
+    });
+    const r = await h.push([nulType, nulName]);
+    expect(r.results.map((x) => [x.status, x.reason])).toEqual([
+      ['quarantined', 'invalid'],
+      ['applied', undefined],
+    ]);
+    expect((await h.db.selectFrom('quarantine').select('op_type').executeTakeFirstOrThrow()).op_type).toBeNull();
+    // The doc keeps the value; the column, which cannot hold it on PostgreSQL, keeps the old one.
+    expect((await h.db.selectFrom('products').select('name').where('id', '=', SAMPLE_IDS.product).executeTakeFirstOrThrow()).name).toBe('Coffee mug');
+
+    const depth = 100_000;
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/sync/push',
+      headers: { ...bearer(h.world.token), 'content-type': 'application/json' },
+      payload: `{"ops":[${'['.repeat(depth)}${']'.repeat(depth)}, {"v":1,"id":"${sampleId(9103)}","deviceId":"${SAMPLE_IDS.device}","seq":3,"x":${'['.repeat(depth)}${']'.repeat(depth)}}]}`,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<PushResponse>().results.map((x) => [x.id, x.status, x.reason])).toEqual([
+      [null, 'quarantined', 'unreadable'],
+      [sampleId(9103), 'quarantined', 'invalid'],
+    ]);
+    expect(await lastSeq(h.db)).toBe(3);
+  });
+});
