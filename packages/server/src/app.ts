@@ -16,6 +16,7 @@ import {
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { auditRoutes } from './audit/audit-routes.js';
+import { backofficeRoutes } from './backoffice/backoffice-routes.js';
 import { DEFAULT_AUTH_RATE_LIMIT } from './auth/auth-rate-limit.js';
 import { authRoutes } from './auth/auth-routes.js';
 import type { Clock } from './clock.js';
@@ -161,6 +162,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(registerRoutes, { ...session, authRateLimit });
   await app.register(staffRoutes, { ...session, changeFeed });
   await app.register(auditRoutes, session);
+  // Catalog, stores, stock, alerts, conflicts, quarantine (docs/adr/0016).
+  await app.register(backofficeRoutes, { ...session, changeFeed });
 
   return app;
 }

@@ -1,4 +1,4 @@
-import { CurrencySchema } from '@kassa/core';
+import { CurrencySchema, StoreLimitsSchema, TaxRoundingSchema } from '@kassa/core';
 import { z } from 'zod';
 
 /**
@@ -33,6 +33,10 @@ export const StoreSettingsSchema = z.strictObject({
   receiptHeader: z.array(z.string().max(80)).max(8),
   /** Scale-label layouts; the demo store's weighed items use `21 IIIII WWWWW C` (grams). */
   variableMeasureLayouts: z.array(VariableMeasureLayoutShape).max(10),
+  /** Tax rounding per `line` or per `order` (core's `TaxRoundingSchema`); registers assume `line` when absent. */
+  taxRounding: TaxRoundingSchema.optional(),
+  /** Discount and refund limits of the permission check (core's `StoreLimits`); core's defaults when absent. */
+  limits: StoreLimitsSchema.optional(),
 });
 
 /** The parsed settings of a store. */

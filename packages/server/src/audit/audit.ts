@@ -21,11 +21,23 @@ export type AuditAction =
   | 'staff.created'
   | 'staff.updated'
   | 'staff.role_changed'
-  | 'staff.pin_changed';
+  | 'staff.pin_changed'
+  // back office (backoffice/)
+  | 'catalog.created'
+  | 'catalog.updated'
+  | 'catalog.deleted'
+  | 'store.updated'
+  | 'alert.acknowledged'
+  | 'alert.resolved'
+  | 'conflict.resolved'
+  | 'quarantine.dismissed'
+  | 'quarantine.retried'
+  | 'stock.adjusted'
+  | 'stock.received';
 
 /** What an action was done to. */
 export interface AuditTarget {
-  readonly kind: 'user' | 'register' | 'pairing_code' | 'staff' | 'session';
+  readonly kind: 'user' | 'register' | 'pairing_code' | 'staff' | 'session' | 'product' | 'category' | 'tax_rate' | 'store' | 'alert' | 'conflict' | 'quarantine' | 'fact';
   readonly id: string;
 }
 

@@ -5,8 +5,10 @@ import { parseInt8 } from './database.js';
 import { migrateToLatest, migrations } from './migrations.js';
 
 const TABLES = [
+  'alert_resolutions',
   'alerts',
   'audit_log',
+  'backoffice_facts',
   'balances',
   'barcodes',
   'categories',
@@ -19,6 +21,7 @@ const TABLES = [
   'pairing_codes',
   'products',
   'quarantine',
+  'quarantine_actions',
   'reference_docs',
   'refunds',
   'registers',

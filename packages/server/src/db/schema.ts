@@ -217,6 +217,9 @@ export interface Database {
   seq_conflicts: SeqConflictsTable;
   alerts: AlertsTable;
   server_hlc: ServerHlcTable;
+  alert_resolutions: AlertResolutionsTable;
+  quarantine_actions: QuarantineActionsTable;
+  backoffice_facts: BackofficeFactsTable;
 }
 
 /** One row per organisation: its change log's identity, head and pruned horizon (sync/change-log.ts). */
@@ -488,4 +491,45 @@ export interface ServerHlcTable {
   wall_ms: number;
   counter: number;
   updated_at: number;
+}
+
+// ── Back office (migration 0005_backoffice, backoffice/) ─────────────────────────────────────
+
+/** A hand resolution of an alert: the one whose `resolved_at` equals the alert's (backoffice/alert-routes.ts). */
+export interface AlertResolutionsTable {
+  org_id: string;
+  alert_key: string;
+  resolved_at: number;
+  resolved_by: string;
+  note: string;
+}
+
+/** One dismiss or retry of a quarantined op, with its outcome (backoffice/quarantine-routes.ts). */
+export interface QuarantineActionsTable {
+  id: string;
+  org_id: string;
+  quarantine_id: string;
+  action: 'dismissed' | 'retried' | 'retry_failed';
+  note: string | null;
+  /** JSON: what the retry found (status, reason, message). */
+  outcome_json: string;
+  user_id: string;
+  at: number;
+}
+
+/** A fact made in the back office (a stock adjustment or delivery), once by id (backoffice/stock-routes.ts). */
+export interface BackofficeFactsTable {
+  org_id: string;
+  /** The op id, chosen by the client so a retried request is recognised. */
+  id: string;
+  store_id: string;
+  user_id: string;
+  /** Per user, gapless: the user is the op's `deviceId`. */
+  seq: number;
+  type: string;
+  /** The server HLC it was stamped with. */
+  hlc: string;
+  /** JSON: the op, valid by core's `OpSchema`. */
+  op_json: string;
+  created_at: number;
 }
