@@ -84,6 +84,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // Conflict ids (`product:<id>:price:<hlc>:<hlc>`) and alert ids (base64url keys) outgrow the
+    // default 100 characters of a path parameter.
+    routerOptions: { maxParamLength: 1024 },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
