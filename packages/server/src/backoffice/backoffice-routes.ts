@@ -7,6 +7,7 @@ import { alertRoutes } from './alert-routes.js';
 import { categoryRoutes } from './category-routes.js';
 import { conflictRoutes } from './conflict-routes.js';
 import { productRoutes } from './product-routes.js';
+import { quarantineRoutes } from './quarantine-routes.js';
 import type { BackofficeRouteOptions } from './route-options.js';
 import { storeRoutes } from './store-routes.js';
 import { taxRateRoutes } from './tax-rate-routes.js';
@@ -28,4 +29,5 @@ export const backofficeRoutes: FastifyPluginAsyncZod<BackofficeRouteOptions> = a
   await app.register(storeRoutes, options);
   await app.register(alertRoutes, options);
   await app.register(conflictRoutes, options);
+  await app.register(quarantineRoutes, options);
 };
