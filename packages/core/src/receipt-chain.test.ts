@@ -89,6 +89,21 @@ describe('verifyChain', () => {
     expect(verifyChain(receipts)).toEqual({ ok: true, head: { receiptNo: 'S01-R02-000005', hash: receiptHash(last) } });
   });
 
+  it('uses the hash function it is given for every link, and only that one', () => {
+    const receipts = issue(bodies(4));
+    const calls: string[] = [];
+    const counting = (text: string): string => {
+      calls.push(text);
+      return sha256Hex(text);
+    };
+    // Same digest as the default, so the same verdict and head; one call per receipt.
+    expect(verifyChain(receipts, GENESIS_HEAD, counting)).toEqual(verifyChain(receipts));
+    expect(calls).toHaveLength(4);
+    // A hasher that disagrees with the chain's digests breaks it at the second receipt.
+    const wrong = verifyChain(receipts, GENESIS_HEAD, () => 'f'.repeat(64));
+    expect(wrong).toMatchObject({ ok: false, index: 1, reason: 'prev_hash_mismatch' });
+  });
+
   it('accepts an empty list as the head it started from', () => {
     expect(verifyChain([])).toEqual({ ok: true, head: GENESIS_HEAD });
   });
