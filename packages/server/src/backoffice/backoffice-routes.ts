@@ -8,6 +8,7 @@ import { categoryRoutes } from './category-routes.js';
 import { conflictRoutes } from './conflict-routes.js';
 import { productRoutes } from './product-routes.js';
 import { quarantineRoutes } from './quarantine-routes.js';
+import { stockRoutes } from './stock-routes.js';
 import type { BackofficeRouteOptions } from './route-options.js';
 import { storeRoutes } from './store-routes.js';
 import { taxRateRoutes } from './tax-rate-routes.js';
@@ -30,4 +31,5 @@ export const backofficeRoutes: FastifyPluginAsyncZod<BackofficeRouteOptions> = a
   await app.register(alertRoutes, options);
   await app.register(conflictRoutes, options);
   await app.register(quarantineRoutes, options);
+  await app.register(stockRoutes, options);
 };

@@ -25,6 +25,7 @@ import { ApiError, ErrorBodySchema } from '../http/api-error.js';
 import { catalogTransaction, editCatalogDoc } from './catalog-edit.js';
 import { CATALOG_FIELDS, isCatalogDocType } from './catalog-fields.js';
 import { ConflictViewSchema, conflictViews } from './conflict-view.js';
+import { refuseControlChars } from './control-chars.js';
 import { PageInfoShape, PageQueryShape } from './paging.js';
 import { accessHooks, callerOf, TAGS } from './route-options.js';
 import type { BackofficeRouteOptions } from './route-options.js';
@@ -121,7 +122,9 @@ export const conflictRoutes: FastifyPluginAsyncZod<BackofficeRouteOptions> = asy
         ].join(' '),
         tags: [TAGS.review],
         params: ParamsSchema,
-        body: z.strictObject({ value: JsonValueSchema.describe('the value the field shall have'), note: plainText(1, 500).optional() }),
+        body: z
+          .strictObject({ value: JsonValueSchema.describe('the value the field shall have'), note: plainText(1, 500).optional() })
+          .superRefine((b, ctx) => refuseControlChars(b.value, ctx, ['value'])),
         response: {
           200: z.object({
             conflict: ConflictViewSchema,

@@ -124,7 +124,12 @@ export const storeRoutes: FastifyPluginAsyncZod<BackofficeRouteOptions> = async 
     '/api/v1/stores',
     {
       onRequest: signedIn,
-      schema: { summary: 'List the organisation’s stores', tags: [TAGS.stores], response: { 200: z.object({ stores: z.array(StoreViewSchema) }), 401: ErrorBodySchema } },
+      schema: {
+        summary: 'List the organisation’s stores',
+        tags: [TAGS.stores],
+        querystring: z.strictObject({}),
+        response: { 200: z.object({ stores: z.array(StoreViewSchema) }), 400: ErrorBodySchema, 401: ErrorBodySchema },
+      },
     },
     async (request) => {
       const rows = await db.selectFrom('stores').selectAll().where('org_id', '=', userOf(request).orgId).orderBy('code').orderBy('id').execute();
