@@ -37,7 +37,7 @@ export type AuditAction =
 
 /** What an action was done to. */
 export interface AuditTarget {
-  readonly kind: 'user' | 'register' | 'pairing_code' | 'staff' | 'session' | 'product' | 'category' | 'tax_rate' | 'store' | 'alert' | 'conflict' | 'quarantine' | 'fact';
+  readonly kind: 'user' | 'register' | 'pairing_code' | 'staff' | 'session' | 'product' | 'variant' | 'category' | 'tax_rate' | 'store' | 'alert' | 'conflict' | 'quarantine' | 'fact';
   readonly id: string;
 }
 

@@ -12,6 +12,8 @@ afterEach(async () => {
 const ROUTES: Record<string, string[]> = {
   '/api/v1/products': ['get', 'post'],
   '/api/v1/products/{id}': ['get', 'patch', 'delete'],
+  '/api/v1/products/{id}/variants': ['get', 'post'],
+  '/api/v1/variants/{id}': ['get', 'patch', 'delete'],
   '/api/v1/categories': ['get', 'post'],
   '/api/v1/categories/{id}': ['get', 'patch', 'delete'],
   '/api/v1/tax-rates': ['get', 'post'],
@@ -55,7 +57,7 @@ describeDb('back office: OpenAPI', (dbs) => {
         }
       }
     }
-    for (const name of ['Product', 'Category', 'TaxRate', 'Store', 'Alert', 'Conflict', 'QuarantinedOp', 'RetryOutcome', 'StockLevel', 'StockFact']) {
+    for (const name of ['Product', 'Variant', 'Category', 'TaxRate', 'Store', 'Alert', 'Conflict', 'QuarantinedOp', 'RetryOutcome', 'StockLevel', 'StockFact']) {
       expect(doc.components.schemas, name).toHaveProperty(name);
     }
   });

@@ -12,6 +12,7 @@ import { stockRoutes } from './stock-routes.js';
 import type { BackofficeRouteOptions } from './route-options.js';
 import { storeRoutes } from './store-routes.js';
 import { taxRateRoutes } from './tax-rate-routes.js';
+import { variantRoutes } from './variant-routes.js';
 
 export type { BackofficeRouteOptions } from './route-options.js';
 
@@ -25,6 +26,7 @@ export type { BackofficeRouteOptions } from './route-options.js';
  */
 export const backofficeRoutes: FastifyPluginAsyncZod<BackofficeRouteOptions> = async (app, options) => {
   await app.register(productRoutes, options);
+  await app.register(variantRoutes, options);
   await app.register(categoryRoutes, options);
   await app.register(taxRateRoutes, options);
   await app.register(storeRoutes, options);

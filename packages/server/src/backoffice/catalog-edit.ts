@@ -1,5 +1,5 @@
 /**
- * One back-office edit of a catalog doc (product, category, tax rate), with the checks a register's
+ * One back-office edit of a catalog doc (product, variant, category, tax rate), with the checks a register's
  * edit does not get — the back office is told "no" where a register's past cannot be:
  *
  * - ids in the values must be the organisation's (another organisation's → 404, like none at all);
@@ -130,6 +130,14 @@ async function checkCategory(trx: Trx, edit: CatalogEdit): Promise<void> {
   }
 }
 
+async function checkVariant(trx: Trx, edit: CatalogEdit): Promise<void> {
+  const productId = edit.values['productId'];
+  if (typeof productId === 'string') {
+    const found = await trx.selectFrom('products').select('id').where('org_id', '=', edit.orgId).where('id', '=', productId).executeTakeFirst();
+    if (!found) throw notFound('product');
+  }
+}
+
 async function checkTaxRate(trx: Trx, edit: CatalogEdit): Promise<void> {
   if (edit.values['deleted'] !== true) return;
   // tax_rate_ids_json is a JSON array of ids: the quoted id matches exactly one element.
@@ -157,6 +165,7 @@ export async function editCatalogDoc(trx: Trx, edit: CatalogEdit): Promise<Backo
   const { orgId, docType, docId, clock } = edit;
   if (docType === 'product') await checkProduct(trx, edit);
   else if (docType === 'category') await checkCategory(trx, edit);
+  else if (docType === 'variant') await checkVariant(trx, edit);
   else await checkTaxRate(trx, edit);
 
   const result = await writeReferenceFields(trx, edit);

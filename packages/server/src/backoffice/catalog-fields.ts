@@ -8,13 +8,14 @@
  * | product | `name`, `sku`, `price` (minor units; per kg when weighed), `currency`, `categoryId`, `taxRateIds`, `weighed`, `unit`, `active`, `barcodes`, `deleted` |
  * | category | `name`, `parentId`, `sortOrder`, `deleted` |
  * | tax_rate | `name`, `ratePpm` (19 % = 190000), `deleted` |
+ * | variant | `productId`, `sku`, `name`, `price` (null: the product's), `active`, `deleted` — a merge doc only, no table |
  */
 import { CurrencySchema, HlcStringSchema, normalizeGtin } from '@kassa/core';
 import { z } from 'zod';
 import { plainText } from '../auth/plain-text.js';
 
 /** Catalog doc types the back office edits through its own routes. */
-export type CatalogDocType = 'product' | 'category' | 'tax_rate';
+export type CatalogDocType = 'product' | 'category' | 'tax_rate' | 'variant';
 
 /**
  * A barcode as printed (8, 12, 13 or 14 digits) with a valid GS1 check digit, stored as core's
@@ -76,11 +77,22 @@ export const TaxRateFieldSchemas = {
   deleted: z.boolean(),
 } as const;
 
+/** Variant fields (a size or colour of a product; its own price overrides the product's). */
+export const VariantFieldSchemas = {
+  productId: z.uuid(),
+  sku: plainText(1, 64),
+  name: plainText(1, 200),
+  price: z.int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().describe('in minor units of the product’s currency; null: the product’s price'),
+  active: z.boolean(),
+  deleted: z.boolean(),
+} as const;
+
 /** The field schemas of each catalog doc type (conflict resolution validates a picked value with them). */
 export const CATALOG_FIELDS: Readonly<Record<CatalogDocType, Readonly<Record<string, z.ZodType>>>> = {
   product: ProductFieldSchemas,
   category: CategoryFieldSchemas,
   tax_rate: TaxRateFieldSchemas,
+  variant: VariantFieldSchemas,
 };
 
 /** Whether `docType` is edited by the catalog routes. */
