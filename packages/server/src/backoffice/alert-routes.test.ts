@@ -111,6 +111,8 @@ describeDb('back office: alerts', (dbs) => {
     expect(keys((await h.call(h.otherManager, 'GET', '/api/v1/alerts')).body)).toEqual([`oversell:x@${h.b.storeId}`]);
     await expectRefused(h.db, () => h.call(h.manager, 'POST', `/api/v1/alerts/${alertId('no such key')}/acknowledge`), 404, 'not_found');
     await expectRefused(h.db, () => h.call(h.manager, 'POST', '/api/v1/alerts/not+base64/acknowledge'), 400, 'invalid_input');
+    // base64url of a NUL character: refused before it reaches PostgreSQL.
+    await expectRefused(h.db, () => h.call(h.manager, 'POST', `/api/v1/alerts/${alertId('\u0000')}/acknowledge`), 400, 'invalid_input');
     for (const body of [{}, { note: '' }, { note: 'x\u0000' }, { note: 'ok', extra: true }]) {
       await expectRefused(h.db, () => h.call(h.manager, 'POST', `/api/v1/alerts/${id}/resolve`, body), 400, 'invalid_input');
     }

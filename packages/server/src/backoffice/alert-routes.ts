@@ -38,7 +38,10 @@ export function alertId(key: string): string {
 const AlertIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,1400}$/, 'an alert id (base64url)')
-  .transform((id) => Buffer.from(id, 'base64url').toString('utf8'));
+  .transform((id) => Buffer.from(id, 'base64url').toString('utf8'))
+  // No key holds a control character, and PostgreSQL would refuse a NUL in the lookup (a 500).
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  .refine((key) => !/[\u0000-\u001f\u007f]/.test(key), 'not an alert id');
 const ParamsSchema = z.strictObject({ id: AlertIdSchema });
 
 /** An alert as listed. */
