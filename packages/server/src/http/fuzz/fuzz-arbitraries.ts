@@ -99,6 +99,10 @@ function plausible(schema: JsonSchema | undefined, ctx: FuzzContext, depth = 0):
  * nasty value, plus sometimes an unknown field: the bodies that must come back as `invalid_input`.
  */
 export function schemaMutant(schema: JsonSchema, ctx: FuzzContext, depth = 0): fc.Arbitrary<Record<string, unknown>> {
+  // A body that is one of several objects (pairing by code or by login, a stock adjustment or
+  // receipt): mutate one of them.
+  const branches = (schema.anyOf ?? schema.oneOf ?? []).filter((b) => b.properties !== undefined);
+  if (schema.properties === undefined && branches.length > 0) return fc.oneof(...branches.map((b) => schemaMutant(b, ctx, depth + 1)));
   const props = Object.entries(schema.properties ?? {});
   const fields = props.map(([name, s]) =>
     fc
