@@ -20,8 +20,9 @@ import type { FuzzCase } from './fuzz-arbitraries.js';
 import { fillPath, listRoutes, routeName } from './route-catalog.js';
 import type { RouteInfo } from './route-catalog.js';
 
-/** Cases per route and database: 48 routes × 45 ≈ 2,160 per database. */
-const CASES_PER_ROUTE = Number(process.env['FUZZ_CASES_PER_ROUTE'] ?? 45);
+/** Cases per database, spread evenly over the routes (issue 6 asks ≥2,000); `FUZZ_CASES_PER_ROUTE` soaks. */
+const TOTAL_CASES = 2_100;
+const SOAK_PER_ROUTE = process.env['FUZZ_CASES_PER_ROUTE'] === undefined ? undefined : Number(process.env['FUZZ_CASES_PER_ROUTE']);
 const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
 
 /**
@@ -55,11 +56,12 @@ function describeCase(route: RouteInfo, url: string, c: FuzzCase): string {
 }
 
 describeDb('fuzz: bad input on every route', (dbs) => {
-  it('never answers 5xx, mostly answers 400 with schema issues, and a refused request changes nothing', { timeout: 240_000 * Math.max(1, CASES_PER_ROUTE / 45) }, async () => {
+  it('never answers 5xx, mostly answers 400 with schema issues, and a refused request changes nothing', { timeout: 240_000 * Math.max(1, (SOAK_PER_ROUTE ?? 0) / 45) }, async () => {
     const h = await backofficeHarness(dbs, apps);
     const { app, db, b } = h;
     const routes = await listRoutes(app);
     expect(routes.length).toBeGreaterThan(40);
+    const perRoute = SOAK_PER_ROUTE ?? Math.ceil(TOTAL_CASES / routes.length);
     const foreignIds = [b.orgId, b.storeId, b.otherStoreId, b.registers.r01, b.registers.r02, ...Object.values(b.staff), ...Object.values(b.users).map((u) => u.id)];
     const ctx = { foreignIds };
     let session: SignedIn = h.owner;
@@ -101,7 +103,7 @@ describeDb('fuzz: bad input on every route', (dbs) => {
     };
 
     for (const [i, route] of routes.entries()) {
-      const cases = fc.sample(caseArb(route, ctx), { numRuns: CASES_PER_ROUTE, seed: SEED + i });
+      const cases = fc.sample(caseArb(route, ctx), { numRuns: perRoute, seed: SEED + i });
       const allowed = allowedChanges(route);
       let before: DbSnapshot = await snapshotDb(db);
       for (const c of cases) {
