@@ -3,7 +3,7 @@ import pg from 'pg';
 import { expect, it } from 'vitest';
 import { TEST_PG_ADMIN_URL, describeDb } from '../testing/describe-db.js';
 import { pollUntil } from '../testing/poll.js';
-import { openStorage, redactUrl } from './database.js';
+import { cachingStatements, openSqlite, openStorage, redactUrl, SQLITE_PAGE_SIZE } from './database.js';
 
 describeDb('openStorage', (dbs) => {
   if (dbs.kind === 'sqlite') {
@@ -16,9 +16,38 @@ describeDb('openStorage', (dbs) => {
         expect(await pragma('synchronous')).toBe(2); // FULL
         expect(await pragma('foreign_keys')).toBe(1);
         expect(await pragma('busy_timeout')).toBe(5000);
+        expect(await pragma('page_size')).toBe(SQLITE_PAGE_SIZE);
         expect(storage.location).toBe(config.kind === 'sqlite' ? config.file : '');
       } finally {
         await storage.close();
+      }
+    });
+
+    it('keeps prepared statements by SQL text, least recently used out first, and they run again after a schema change', async () => {
+      const { config } = await dbs.create();
+      if (config.kind !== 'sqlite') throw new Error('sqlite only');
+      const sqlite = openSqlite(config.file);
+      try {
+        const handle = cachingStatements(sqlite, 2);
+        const a = handle.prepare('select 1 as one');
+        expect(handle.prepare('select 1 as one')).toBe(a);
+        handle.prepare('select 2 as two');
+        expect(handle.prepare('select 1 as one')).toBe(a); // used last: kept
+        handle.prepare('select 3 as three'); // evicts `select 2`, the least recently used
+        expect(handle.prepare('select 1 as one')).toBe(a);
+        const b = handle.prepare('select 2 as two');
+        expect(handle.prepare('select 2 as two')).toBe(b);
+        expect(handle.prepare('select 3 as three')).not.toBe(b);
+
+        sqlite.exec('create table t (x integer)');
+        const insert = handle.prepare('insert into t (x) values (?)');
+        const count = handle.prepare('select count(*) as n from t');
+        (insert as unknown as { run(...p: unknown[]): unknown }).run(1);
+        sqlite.exec('alter table t add column y text');
+        (insert as unknown as { run(...p: unknown[]): unknown }).run(2);
+        expect((count as unknown as { all(): unknown[] }).all()).toEqual([{ n: 2 }]);
+      } finally {
+        sqlite.close();
       }
     });
   } else {

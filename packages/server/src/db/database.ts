@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver } from 'kysely';
-import type { DatabaseConnection, Driver, SqliteDialectConfig } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDatabase as KyselySqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { StorageConfig } from '../config.js';
 import type { Database } from './schema.js';
@@ -45,12 +45,23 @@ const pgTypes = {
 };
 
 /**
+ * Page size of a new SQLite file. A pushed op and its change-log entry are each a 2–3 KB JSON
+ * row: with SQLite's default 4 KiB pages only one fits a page (the rest is wasted, and written,
+ * fsynced and checkpointed at every commit); 16 KiB pages hold six. A file created before keeps
+ * its page size (WAL files cannot change it). See docs/adr/0017-push-performance-and-bench.md.
+ */
+export const SQLITE_PAGE_SIZE = 16_384;
+
+/**
  * Opens the SQLite file with the pragmas an acknowledged op needs to survive a power cut:
  * WAL (readers never block the writer), `synchronous=FULL` (fsync on every commit, see
  * docs/adr/0011-server-storage.md), foreign keys on, and a busy timeout instead of SQLITE_BUSY.
+ * A new file gets {@link SQLITE_PAGE_SIZE} pages.
  */
 export function openSqlite(file: string): SqliteDatabase.Database {
   const sqlite = new SqliteDatabase(file);
+  // Only takes effect on a file with no tables yet, and only before WAL mode is switched on.
+  sqlite.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
@@ -81,9 +92,44 @@ class KassaSqliteDialect extends SqliteDialect {
   }
 }
 
-/** Kysely over an open better-sqlite3 handle, with `begin immediate` transactions. */
+/** Most prepared statements kept per SQLite handle (see {@link cachingStatements}). */
+export const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * The handle as Kysely's SQLite driver sees it, with prepared statements kept by SQL text.
+ * Kysely prepares every query it runs again; parsing and planning a multi-row INSERT of a push
+ * batch costs more than running it. Kysely's SQL for one query shape is always the same text
+ * (values are parameters), so a statement prepared once serves every later call. Bounded,
+ * least recently used out first. Safe because the driver runs one query at a time on its one
+ * connection (a statement is never in use twice at once), and SQLite re-prepares a cached
+ * statement by itself when the schema changes.
+ */
+export function cachingStatements(sqlite: SqliteDatabase.Database, size = STATEMENT_CACHE_SIZE): KyselySqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (sqlText: string): SqliteStatement => {
+      const hit = cache.get(sqlText);
+      if (hit !== undefined) {
+        // Move to the young end.
+        cache.delete(sqlText);
+        cache.set(sqlText, hit);
+        return hit;
+      }
+      const statement = sqlite.prepare(sqlText) as unknown as SqliteStatement;
+      cache.set(sqlText, statement);
+      if (cache.size > size) {
+        const oldest = cache.keys().next().value;
+        if (oldest !== undefined) cache.delete(oldest);
+      }
+      return statement;
+    },
+  };
+}
+
+/** Kysely over an open better-sqlite3 handle, with `begin immediate` transactions and cached statements. */
 export function sqliteKysely(sqlite: SqliteDatabase.Database): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new KassaSqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new KassaSqliteDialect({ database: cachingStatements(sqlite) }) });
 }
 
 /** Kysely over a pg pool. */

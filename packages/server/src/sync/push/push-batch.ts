@@ -31,10 +31,9 @@
  * other and the second sees the first's seqs as taken. It then locks the organisation's
  * `server_hlc` row, serialising the organisation's pushes, whose derived state overlaps.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import {
-  canonicalJson,
   decodeHlc,
   DEFAULT_MAX_DRIFT_MS,
   DEFAULT_STORE_LIMITS,
@@ -62,6 +61,7 @@ import { applyReferenceEdit } from '../apply/reference-edit.js';
 import { isPostgres, lockServerHlc, saveServerHlc } from '../apply/server-hlc.js';
 import { appendChanges } from '../change-log.js';
 import type { ChangeInput } from '../change-log.js';
+import { canonicalJsonOf, opDigests, sha256Native } from './op-canonical.js';
 import { checkOpPermissions } from './op-permissions.js';
 import { PUSH_STATUSES } from './push-schemas.js';
 import type { PushResponse, PushResult, PushStatus } from './push-schemas.js';
@@ -94,6 +94,11 @@ interface Prepared {
   /** id, deviceId, seq as readable; null when the op does not even have those. */
   readonly head: OpHead | null;
   readonly hash: string;
+  /**
+   * Core's `receiptHash` of the op as received, computed with `hash` from one serialisation; only
+   * for a parsed op (undefined otherwise, or when it has no canonical form).
+   */
+  readonly receiptHash?: string | undefined;
 }
 
 /** What holds a seq: the op id and its hash. */
@@ -113,11 +118,21 @@ const CHUNK = 200;
 function hashOf(value: unknown): string {
   let text: string;
   try {
-    text = canonicalJson(value);
+    text = canonicalJsonOf(value);
   } catch {
     return sha256Hex(String(JSON.stringify(value)));
   }
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return sha256Native(text);
+}
+
+/** The op hash and receipt hash of a parsed op, from one canonical serialisation (op-canonical.ts). */
+function digestsOf(received: OpHead): { hash: string; receiptHash: string | undefined } {
+  try {
+    const d = opDigests(received);
+    return { hash: d.opHash, receiptHash: d.receiptHash };
+  } catch {
+    return { hash: hashOf(received), receiptHash: undefined };
+  }
 }
 
 /** Deeper than any op (an op is about 8 levels; field values get the rest). */
@@ -151,7 +166,7 @@ function tooDeep(raw: unknown, index: number): Prepared {
 function prepare(raw: unknown, index: number): Prepared {
   if (nestsDeeperThan(raw, MAX_OP_DEPTH)) return tooDeep(raw, index);
   const parsed = parseOp(raw);
-  if (parsed.ok) return { index, raw, parsed, head: parsed.received, hash: hashOf(parsed.received) };
+  if (parsed.ok) return { index, raw, parsed, head: parsed.received, ...digestsOf(parsed.received) };
   // The head as read keeps every field of the op (a loose object), so its hash is the whole op's.
   return { index, raw, parsed, head: parsed.head, hash: hashOf(parsed.head ?? raw) };
 }
@@ -382,7 +397,17 @@ class BatchApplier {
     const { receiptNo, prevHash } = received.payload;
     if (typeof receiptNo !== 'string' || typeof prevHash !== 'string') return;
     const receipt = received as ChainedReceipt;
-    let verdict = verifyChain([receipt], this.#chainHead);
+    // Core's verifyChain judges the link (number, prevHash, register, next seq) and hashes the
+    // receipt for the new head. The receipt's hash was already made from the op's one canonical
+    // serialisation (op-canonical.ts), so core is handed the link alone and that hash: the verdict
+    // and head are exactly core's, without serialising and hashing the payload a second time. No
+    // hash (a payload with no canonical form) throws inside core, which reports `unhashable`.
+    const hash = p.parsed.ok ? p.receiptHash : undefined;
+    const link: ChainedReceipt = { type: received.type, payload: { receiptNo, prevHash } };
+    let verdict =
+      hash === undefined
+        ? verifyChain([receipt], this.#chainHead, sha256Native)
+        : verifyChain([link], this.#chainHead, () => hash);
     const parts = isValidReceiptNo(receiptNo) ? parseReceiptNo(receiptNo) : undefined;
     const ours = parts !== undefined && parts.storeCode === this.#register.storeCode && parts.registerCode === this.#register.registerCode;
     if (verdict.ok && parts !== undefined && !ours) {
@@ -414,7 +439,7 @@ class BatchApplier {
     // The chain continues from this receipt either way, so one break is reported once, not at
     // every receipt after it.
     try {
-      const head = verdict.ok ? verdict.head : headAfter(receipt);
+      const head = verdict.ok ? verdict.head : hash === undefined ? headAfter(receipt, sha256Native) : { receiptNo, hash };
       this.#chainHead = ours ? head : { receiptNo: null, hash: head.hash };
     } catch {
       // unhashable payload: the break was reported; keep the previous head
