@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { SimSetupError } from './errors.js';
 import { waitFor } from './wait-for.js';
@@ -194,6 +195,34 @@ export class ServerControl {
       await adminQuery(`DROP DATABASE IF EXISTS ${this.where}_snap`);
     }
     fs.rmSync(this.workDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Runs a read-only query on the server's database, for the checker (the server may be running:
+   * SQLite in WAL mode lets a reader in; PostgreSQL is a second connection). Use `$1`-free, portable
+   * SQL: plain selects, no parameters.
+   */
+  async query<T>(sql: string): Promise<T[]> {
+    if (this.db === 'sqlite') {
+      const db = new Database(path.join(this.where, 'kassa.sqlite'), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare(sql).all() as T[];
+      } finally {
+        db.close();
+      }
+    }
+    const client = new pg.Client({ connectionString: this.env['DATABASE_URL'] });
+    await client.connect();
+    try {
+      const result = await client.query(sql);
+      // PostgreSQL answers bigint (OID 20) and numeric (1700, e.g. SUM) as strings; the checker compares numbers.
+      const numeric = new Set(result.fields.filter((f) => f.dataTypeID === 20 || f.dataTypeID === 1700).map((f) => f.name));
+      return result.rows.map((row: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, numeric.has(k) && typeof v === 'string' ? Number(v) : v])),
+      ) as T[];
+    } finally {
+      await client.end();
+    }
   }
 
   private assertStopped(what: string): void {

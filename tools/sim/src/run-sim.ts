@@ -1,0 +1,245 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { CurrencyCode } from '@kassa/core';
+import { BackOffice } from './api-client.js';
+import { ChaosProxy } from './chaos-proxy.js';
+import { check } from './checker.js';
+import type { CheckResult } from './checker.js';
+import { SeededRandom } from './random.js';
+import { ServerControl } from './server-control.js';
+import type { SimDb } from './server-control.js';
+import { fetchCatalog, SimRegister } from './sim-register.js';
+import type { ClockSkew, RecordedCommand } from './sim-register.js';
+import { SimPusher } from './sync-pusher.js';
+import { waitFor } from './wait-for.js';
+
+/** What a run does (the CLI's flags). */
+export interface SimOptions {
+  readonly registers: number;
+  /** Sales per register (other commands come in between). */
+  readonly sales: number;
+  readonly chaos: number;
+  readonly kills: number;
+  readonly restore: boolean;
+  readonly db: SimDb;
+  readonly seed: number;
+  /** Called as the workload advances: done and total sales over all registers. */
+  readonly onProgress?: (done: number, total: number, phase: string) => void;
+  /** Test-only seams that break one part on purpose, so the checker is seen to fail. */
+  readonly seams?: {
+    /** Register 0's engine "loses" the op of its last recorded command before pushing it. */
+    readonly dropLastOp?: boolean;
+  };
+}
+
+/** The verdict (`--json` prints it). */
+export interface SimReport {
+  readonly registers: number;
+  readonly sales: number;
+  readonly ops: number;
+  readonly sent: number;
+  readonly applied: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly quarantined: number;
+  readonly conflicts: number;
+  readonly server_kills: number;
+  /**
+   * Register-side convergence is NOT checked yet: the simulator has no pull loop of its own and
+   * the client's sync engine was not committed; `null` says so rather than claiming `true`.
+   */
+  readonly converged: boolean | null;
+  /** Seconds from heal until every register's ops were acknowledged (push-side quiescence). */
+  readonly converge_s: number;
+  readonly seconds: number;
+  readonly seed: number;
+  readonly db: SimDb;
+  readonly ok: boolean;
+  readonly details: CheckResult & { readonly restored: boolean; readonly proxy: Record<string, number>; readonly pushRewinds: number };
+}
+
+const SKEWS: readonly ClockSkew[] = ['year_2000', 'plus_day', 'minus_day'];
+
+/**
+ * One simulated run: a real server, `registers` engines each behind its own chaos proxy, a seeded
+ * workload, SIGKILLs of the server (and a restore), then heal, quiescence and the checker.
+ *
+ * @example
+ * ```ts
+ * const report = await runSim({ registers: 5, sales: 60, chaos: 0.2, kills: 2, restore: false, db: 'sqlite', seed: 1 });
+ * if (!report.ok) console.error(report.details.problems);
+ * ```
+ */
+export async function runSim(options: SimOptions): Promise<SimReport> {
+  const started = performance.now();
+  const random = new SeededRandom(options.seed);
+  const server = await ServerControl.create(options.db);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-sim-registers-'));
+  const proxies: ChaosProxy[] = [];
+  const registers: SimRegister[] = [];
+  const pushers: SimPusher[] = [];
+  let stopBackground = () => undefined as void;
+  try {
+    options.onProgress?.(0, 1, 'starting the server');
+    await server.start();
+    const office = await BackOffice.signIn(server.url);
+    const { stores } = await office.get<{ stores: { id: string; currency: string }[] }>('/api/v1/stores');
+    const store = stores[0];
+    if (store === undefined) throw new Error('the demo organisation has no store');
+
+    options.onProgress?.(0, 1, 'pairing registers');
+    const recorded: RecordedCommand[] = [];
+    let catalog: Awaited<ReturnType<typeof fetchCatalog>> | undefined;
+    for (let i = 0; i < options.registers; i++) {
+      const code = `R${String(i + 1).padStart(2, '0')}`;
+      const pairing = await office.pair(store.id, code);
+      catalog ??= await fetchCatalog(server.url, pairing.token);
+      const proxy = new ChaosProxy({ targetPort: server.port, chaos: options.chaos, seed: random.fork(`proxy-${code}`).int(0, 2 ** 31) });
+      const port = await proxy.listen();
+      proxies.push(proxy);
+      const register = new SimRegister(code, dir, pairing, catalog, i < SKEWS.length && options.registers > 3 ? (SKEWS[i] ?? 'none') : 'none', random.fork(`register-${code}`));
+      registers.push(register);
+      recorded.push(register.opened);
+      const jitter = random.fork(`pusher-${code}`);
+      pushers.push(new SimPusher(register, `http://127.0.0.1:${port}`, () => jitter.next()));
+    }
+    if (catalog === undefined) throw new Error('no registers');
+
+    const journal = path.join(dir, 'recorded.jsonl');
+    const pushing = pushers.map((p) => p.run());
+
+    // The server's misfortunes, serialised: SIGKILL and restart K times at random moments, and
+    // (with --restore) a snapshot taken early and put back later.
+    const killer = random.fork('killer');
+    const workloadDone = { value: false };
+    const cancelled = { value: false };
+    stopBackground = () => {
+      workloadDone.value = true;
+      cancelled.value = true;
+    };
+    const misfortunes = (async () => {
+      const plan: ('kill' | 'snapshot' | 'restore')[] = Array.from({ length: options.kills }, () => 'kill' as const);
+      if (options.restore) {
+        plan.splice(Math.floor(plan.length / 3), 0, 'snapshot');
+        plan.splice(Math.floor((2 * plan.length) / 3) + 1, 0, 'restore');
+      }
+      for (const event of plan) {
+        if (cancelled.value) return;
+        await sleep(killer.int(100, 1500));
+        await server.kill();
+        if (event === 'snapshot') await server.snapshot();
+        if (event === 'restore') await server.restore();
+        await server.start();
+      }
+    })();
+
+    // Back-office price edits on the same products the registers edit, so per-field conflicts happen.
+    const officeRandom = random.fork('office');
+    const officeEdits = (async () => {
+      let edits = 0;
+      while (!workloadDone.value) {
+        await sleep(officeRandom.int(20, 200));
+        const product = officeRandom.pick(catalog.products.slice(0, 10));
+        try {
+          await (await BackOffice.signIn(server.url)).call('PATCH', `/api/v1/products/${product.id}`, { price: officeRandom.int(50, 5000) });
+          edits += 1;
+        } catch {
+          // The server may be down (killed on purpose); the edit is simply not made.
+        }
+      }
+      return edits;
+    })();
+
+    // The cashiers: each register sells at its own pace, with offline spans and injected faults.
+    const total = options.sales * registers.length;
+    let done = 0;
+    await Promise.all(
+      registers.map(async (register, i) => {
+        const r = random.fork(`cashier-${register.code}`);
+        const proxy = proxies[i];
+        let sales = 0;
+        while (sales < options.sales) {
+          if (proxy !== undefined && r.chance(0.02)) {
+            proxy.setOffline(true);
+            const span = r.int(50, 1500);
+            setTimeout(() => proxy.setOffline(false), span);
+          }
+          const command = register.step(r.chance(0.03));
+          if (command !== undefined) {
+            recorded.push(command);
+            fs.appendFileSync(journal, `${JSON.stringify(command)}\n`);
+            if (command.type === 'sale.completed') {
+              sales += 1;
+              done += 1;
+              options.onProgress?.(done, total, 'selling');
+            }
+          }
+          await sleep(r.int(0, 8));
+        }
+      }),
+    );
+    workloadDone.value = true;
+    await officeEdits;
+    await misfortunes;
+
+    if (options.seams?.dropLastOp === true) {
+      const victim = registers[0];
+      const last = recorded.filter((c) => c.register === victim?.code).at(-1);
+      if (victim !== undefined && last !== undefined) victim.dropOp(last.opId);
+    }
+
+    // Heal: no more faults, everyone online; wait until every register's ops are acknowledged.
+    options.onProgress?.(total, total, 'healing');
+    for (const proxy of proxies) {
+      proxy.setChaos(0);
+      proxy.setOffline(false);
+    }
+    const healed = performance.now();
+    await waitFor(() => pushers.every((p) => p.confirmedSince(healed)), 'the server to hold every register’s ops', { timeoutMs: 180_000, intervalMs: 50 });
+    const convergeS = (performance.now() - healed) / 1000;
+    for (const p of pushers) p.stop();
+    await Promise.all(pushing);
+
+    options.onProgress?.(total, total, 'checking');
+    const result = await check(
+      server,
+      recorded,
+      registers.map((r) => ({ code: r.code, deviceId: r.pairing.deviceId, ops: () => r.ops() })),
+      store.currency as CurrencyCode,
+    );
+    const proxyStats: Record<string, number> = {};
+    for (const p of proxies) for (const [k, v] of Object.entries(p.stats)) proxyStats[k] = (proxyStats[k] ?? 0) + v;
+    const ok = result.lost === 0 && result.duplicated === 0 && result.derivedMismatches.length === 0 && result.receiptProblems.length === 0 && result.unexplained === 0 && result.quarantinedWithoutReason === 0;
+    return {
+      registers: options.registers,
+      sales: options.sales,
+      ops: recorded.length,
+      sent: pushers.reduce((s, p) => s + p.sent, 0),
+      applied: pushers.reduce((s, p) => s + p.statuses.applied, 0),
+      lost: result.lost,
+      duplicated: result.duplicated,
+      quarantined: result.quarantined,
+      conflicts: result.conflicts,
+      server_kills: server.kills,
+      converged: null,
+      converge_s: Math.round(convergeS * 100) / 100,
+      seconds: Math.round((performance.now() - started) / 10) / 100,
+      seed: options.seed,
+      db: options.db,
+      ok,
+      details: { ...result, restored: options.restore, proxy: proxyStats, pushRewinds: pushers.reduce((s, p) => s + p.rewinds, 0) },
+    };
+  } finally {
+    stopBackground();
+    for (const p of pushers) p.stop();
+    for (const proxy of proxies) await proxy.close();
+    for (const r of registers) r.close();
+    await server.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
