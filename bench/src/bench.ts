@@ -1,0 +1,202 @@
+/**
+ * The figures and how one run produces them. One SQLite server process serves four figures in
+ * turn (a register bootstraps before the ingest, the ingest fills the log, the same register then
+ * follows it, then a product is edited and pulled); PostgreSQL gets its own server and database;
+ * PouchDB its own server process and folder.
+ */
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { BenchWorld, RegisterIdentity } from './registers.js';
+import { SimRegister } from './registers.js';
+import type { IngestShape } from './ingest.js';
+import { quantile, runIngest } from './ingest.js';
+import { startKassa } from './kassa-server.js';
+import { LoopbackClient } from './net.js';
+import { runPouch } from './pouchdb.js';
+import { bootstrap, oneProductDelta, pullAll } from './pull.js';
+
+/** Every figure, by its stable name. */
+export const FIGURES = [
+  'ingest_ops_per_s_sqlite',
+  'ingest_ops_per_s_pg',
+  'pouchdb_push_docs_per_s',
+  'ingest_vs_pouchdb',
+  'push_p99_ms_20_registers',
+  'pull_changes_per_s',
+  'delta_bytes_one_product',
+] as const;
+
+/** A figure's name. */
+export type FigureName = (typeof FIGURES)[number];
+
+/** Whether `name` is a figure's name. */
+export function isFigure(name: string): name is FigureName {
+  return (FIGURES as readonly string[]).includes(name);
+}
+
+/** The goals of issue 6, as text for the table. */
+export const GOALS: Partial<Record<FigureName, string>> = {
+  ingest_ops_per_s_sqlite: '≈ 20,000 (≥ 5× PouchDB)',
+  ingest_ops_per_s_pg: '≥ 5,000',
+  ingest_vs_pouchdb: '≥ 5',
+  push_p99_ms_20_registers: '< 50',
+  delta_bytes_one_product: '< 1,024',
+};
+
+/** Where the figures came from. */
+export interface MachineInfo {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly platform: string;
+  readonly node: string;
+}
+
+/** What `npm run bench -- --json` prints. */
+export interface BenchReport {
+  readonly figures: Partial<Record<FigureName, number>>;
+  readonly goals: Partial<Record<FigureName, string>>;
+  readonly machine: MachineInfo;
+  readonly quick: boolean;
+  /** The run's shape and the raw counts behind each figure. */
+  readonly details: Record<string, unknown>;
+}
+
+/** Options of {@link runBench}. */
+export interface BenchOptions {
+  readonly only: readonly FigureName[];
+  /** A tiny run (seconds): every figure is produced, none is meaningful. */
+  readonly quick: boolean;
+  readonly progress: (line: string) => void;
+}
+
+const FULL: IngestShape = { registers: 20, warmupBatches: 1, batches: 24, batchSize: 100 };
+const QUICK: IngestShape = { registers: 4, warmupBatches: 1, batches: 2, batchSize: 20 };
+
+function machine(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.versions.node,
+  };
+}
+
+/** A catalog with the demo's shape, for a PouchDB run without a Kassa run before it. */
+function syntheticWorld(): BenchWorld {
+  const rate = { rateId: randomUUID(), name: 'VAT 19 %', ratePpm: 190_000 };
+  const products = Array.from({ length: 500 }, (_, i) => ({
+    productId: randomUUID(),
+    sku: `SKU-${String(i).padStart(5, '0')}`,
+    name: `Product number ${i} 500 g`,
+    unitPrice: { amount: 99 + (i % 40) * 50, currency: 'EUR' as const },
+    taxes: [rate],
+  }));
+  return { orgId: randomUUID(), storeId: randomUUID(), storeCode: 'S01', cashierIds: [randomUUID(), randomUUID()], managerId: randomUUID(), products };
+}
+
+/** Runs the selected figures (and whatever they need) and returns the report. */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const want = new Set<FigureName>(options.only);
+  if (want.has('ingest_vs_pouchdb')) {
+    want.add('ingest_ops_per_s_sqlite');
+    want.add('pouchdb_push_docs_per_s');
+  }
+  const shape = options.quick ? QUICK : FULL;
+  const log = options.progress;
+  const figures: Partial<Record<FigureName, number>> = {};
+  const details: Record<string, unknown> = { shape, batchOpsLines: 3 };
+  let world: BenchWorld | undefined;
+  // A quick run measures nothing, so the PostgreSQL server starts while SQLite's figures run.
+  let pgStarting = options.quick && want.has('ingest_ops_per_s_pg') ? startKassa('postgres') : undefined;
+  // Its failure is reported where it is awaited; until then it must not count as unhandled.
+  pgStarting?.catch(() => undefined);
+  try {
+    return await runFigures();
+  } finally {
+    if (pgStarting !== undefined) await pgStarting.then((s) => s.stop()).catch(() => undefined);
+  }
+
+  async function runFigures(): Promise<BenchReport> {
+
+    const sqliteFigures: FigureName[] = ['ingest_ops_per_s_sqlite', 'push_p99_ms_20_registers', 'pull_changes_per_s', 'delta_bytes_one_product'];
+    if (sqliteFigures.some((f) => want.has(f))) {
+      log('Kassa on SQLite: starting a server process');
+      const server = await startKassa('sqlite');
+      const reader = { client: new LoopbackClient(server.baseUrl, '127.0.0.2'), cursor: '' };
+      const owner = new LoopbackClient(server.baseUrl, '127.0.0.3');
+      try {
+        const ingest = await runIngest(server, shape, log, async (r: RegisterIdentity) => {
+          reader.cursor = await bootstrap(reader.client, r);
+        });
+        world = ingest.world;
+        figures.ingest_ops_per_s_sqlite = ingest.opsPerS;
+        figures.push_p99_ms_20_registers = quantile(ingest.latenciesMs, 0.99);
+        details['sqlite'] = {
+          ops: ingest.ops,
+          seconds: ingest.seconds,
+          pushes: ingest.latenciesMs.length,
+          pushMs: { p50: quantile(ingest.latenciesMs, 0.5), p90: quantile(ingest.latenciesMs, 0.9), p99: quantile(ingest.latenciesMs, 0.99), max: quantile(ingest.latenciesMs, 1) },
+        };
+
+        log('  pull: the spare register follows the log from before the ingest, pages of 1000');
+        const pulled = await pullAll(reader.client, ingest.reader, reader.cursor, 1000);
+        figures.pull_changes_per_s = pulled.changes / pulled.seconds;
+        details['pull'] = { changes: pulled.changes, pages: pulled.pages, seconds: pulled.seconds };
+
+        log('  delta: one product edited in the back office, then pulled');
+        const product = ingest.world.products[0];
+        if (product === undefined) throw new Error('no product to edit');
+        const delta = await oneProductDelta(owner, reader.client, ingest.reader, server.owner, product.productId, pulled.cursor);
+        figures.delta_bytes_one_product = delta.wireBytes;
+        details['delta'] = delta;
+      } finally {
+        reader.client.close();
+        owner.close();
+        await server.stop();
+      }
+    }
+
+    if (want.has('ingest_ops_per_s_pg')) {
+      log('Kassa on PostgreSQL: starting a server process on a fresh database');
+      const server = await (pgStarting ?? startKassa('postgres'));
+      pgStarting = undefined;
+      try {
+        const ingest = await runIngest(server, shape, log);
+        figures.ingest_ops_per_s_pg = ingest.opsPerS;
+        details['postgres'] = { ops: ingest.ops, seconds: ingest.seconds, pushMs: { p50: quantile(ingest.latenciesMs, 0.5), p99: quantile(ingest.latenciesMs, 0.99) } };
+      } finally {
+        await server.stop();
+      }
+    }
+
+    if (want.has('pouchdb_push_docs_per_s')) {
+      log('PouchDB → express-pouchdb (leveldb on disk on both sides)');
+      const w = world ?? syntheticWorld();
+      const perSource = (shape.warmupBatches + shape.batches) * shape.batchSize;
+      const docs = Array.from({ length: shape.registers }, (_, i) => {
+        const sim = new SimRegister(w, { deviceId: randomUUID(), code: `P${String(i + 1).padStart(2, '0')}`, token: '' }, 5000 + i);
+        return Array.from({ length: perSource }, () => {
+          const op = sim.sale(3);
+          return { _id: op['id'] as string, ...op };
+        });
+      });
+      const pouch = await runPouch(docs, shape.batchSize, log);
+      figures.pouchdb_push_docs_per_s = pouch.docsPerS;
+      details['pouchdb'] = { docs: pouch.docs, seconds: pouch.seconds };
+    }
+
+    const ingest = figures.ingest_ops_per_s_sqlite;
+    const pouch = figures.pouchdb_push_docs_per_s;
+    if (want.has('ingest_vs_pouchdb') && ingest !== undefined && pouch !== undefined) figures.ingest_vs_pouchdb = ingest / pouch;
+
+    // Only what was asked for, in the canonical order.
+    const asked = new Set(options.only);
+    const out: Partial<Record<FigureName, number>> = {};
+    for (const name of FIGURES) if (asked.has(name) && figures[name] !== undefined) out[name] = figures[name];
+    const goals = Object.fromEntries(Object.entries(GOALS).filter(([k]) => asked.has(k as FigureName)));
+    return { figures: out, goals, machine: machine(), quick: options.quick, details };
+  }
+}
