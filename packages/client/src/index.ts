@@ -5,3 +5,4 @@
 export * from './store/index.js';
 export * from './commands/index.js';
 export * from './crypto/index.js';
+export * from './sync/index.js';

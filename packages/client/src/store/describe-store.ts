@@ -18,6 +18,7 @@ import {
 } from '@kassa/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { describeSyncStore } from './describe-sync-store.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import type { AsyncRegisterStore, OutboxEntry, StoreDump } from './register-engine.js';
 import { FIXTURE, FIXTURE_IDENTITY, FIXTURE_SETTINGS, fixtureCatalog, fixtureId, manyProducts } from './store-fixtures.js';
@@ -459,4 +460,6 @@ export function describeStore(name: string, factory: StoreFactory, options: Desc
       await expectConsistent(store);
     }));
   });
+
+  describeSyncStore(name, factory, seedFixture, timeout);
 }

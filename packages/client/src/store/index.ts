@@ -12,3 +12,4 @@ export * from './settings.js';
 export * from './catalog.js';
 export * from './lookups.js';
 export * from './register-engine.js';
+export * from './sync-store.js';

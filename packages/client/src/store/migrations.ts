@@ -7,6 +7,7 @@
 import { SchemaTooNewError, StoreInvariantError } from './errors.js';
 import { m0001_initial } from './migrations/0001-initial.js';
 import { m0002_catalog_search } from './migrations/0002-catalog-search.js';
+import { m0003_sync } from './migrations/0003-sync.js';
 import type { SqlDb } from './sql-db.js';
 
 /** One schema step. */
@@ -21,6 +22,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: m0001_initial },
   { version: 2, name: 'catalog_search', sql: m0002_catalog_search },
+  { version: 3, name: 'sync', sql: m0003_sync },
 ];
 
 /** The schema version this code writes. */

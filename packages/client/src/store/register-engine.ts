@@ -27,6 +27,7 @@ import { readMeta, writeIdentity, type RegisterIdentity, type RegisterMeta } fro
 import { migrate, schemaVersion } from './migrations.js';
 import { cartSettings, readSettings, writeSettings, type RegisterSettings, type RegisterSettingsInput } from './settings.js';
 import type { SqlDb, SqlRow } from './sql-db.js';
+import * as syncStore from './sync-store.js';
 
 /** A wall clock from the platform: the default outside tests. */
 export const systemClock: Clock = { now: () => Date.now() };
@@ -119,6 +120,19 @@ export type RegisterEngineApi = Pick<
   | 'recordedSteps'
   | 'setMaxPageCount'
   | 'describe'
+  | 'syncInfo'
+  | 'nextPushBatch'
+  | 'recordPushResults'
+  | 'clearPushInDoubt'
+  | 'applyPullPage'
+  | 'applySnapshotPage'
+  | 'markRevoked'
+  | 'quarantineNotices'
+  | 'journal'
+  | 'serverOnHand'
+  | 'pruneJournal'
+  | 'exportUnsynced'
+  | 'importUnsynced'
 >;
 
 /**
@@ -344,6 +358,73 @@ export class RegisterEngine {
    */
   setMaxPageCount(pages: number): number {
     return this.#db.get<{ max_page_count: number }>(`PRAGMA max_page_count = ${Math.max(1, Math.floor(pages))}`)?.max_page_count ?? 0;
+  }
+
+  // ── sync (see sync-store.ts; called by the sync engine in src/sync) ──
+
+  /** The sync-relevant state: cursor, bootstrap progress, ops waiting, quarantine count, lock. */
+  syncInfo(): syncStore.SyncInfo {
+    return syncStore.syncInfo(this.#db);
+  }
+
+  /** The next push batch (seq order, bounded), or null; marks the push in doubt. */
+  nextPushBatch(limits: syncStore.PushLimits): syncStore.PushBatch | null {
+    return syncStore.nextPushBatch(this.#db, limits);
+  }
+
+  /** Records a push's answer: journal, outbox, quarantine notices, shown stock, in one transaction. */
+  recordPushResults(input: Parameters<typeof syncStore.recordPushResults>[1]): syncStore.PushOutcome {
+    return syncStore.recordPushResults(this.#db, input, this.#clock.now());
+  }
+
+  /** The last push was answered with an error status: nothing of it was stored. */
+  clearPushInDoubt(): void {
+    syncStore.clearPushInDoubt(this.#db);
+  }
+
+  /** Applies a pulled page and advances the cursor in one transaction. */
+  applyPullPage(input: syncStore.PullPageInput): syncStore.ApplyCounts {
+    return syncStore.applyPullPage(this.#db, input, this.#clock.now());
+  }
+
+  /** Applies one snapshot page (the last one also saves the cursor and recomputes the shown stock). */
+  applySnapshotPage(input: syncStore.SnapshotPageInput): syncStore.SnapshotProgress {
+    return syncStore.applySnapshotPage(this.#db, input, this.#clock.now());
+  }
+
+  /** Records that the current token was revoked: the register stays locked until paired again. */
+  markRevoked(): void {
+    syncStore.markRevoked(this.#db);
+  }
+
+  /** Ops the server kept for review (quarantined, seq conflicts), for the UI. */
+  quarantineNotices(): syncStore.QuarantineNotice[] {
+    return syncStore.quarantineNotices(this.#db);
+  }
+
+  /** Acknowledged ops kept for the retention window. */
+  journal(): syncStore.JournalEntry[] {
+    return syncStore.journalEntries(this.#db);
+  }
+
+  /** The server's stock at the pull cursor as the register knows it (thousandths). */
+  serverOnHand(productId: string, variantId?: string): number {
+    return syncStore.serverOnHand(this.#db, productId, variantId);
+  }
+
+  /** Forgets acknowledged, already reflected ops older than `beforeMs`; returns how many. */
+  pruneJournal(beforeMs: number): number {
+    return syncStore.pruneJournal(this.#db, beforeMs);
+  }
+
+  /** Everything the server has not acknowledged, as one JSON document (works while locked). */
+  exportUnsynced(): syncStore.UnsyncedExport {
+    return syncStore.exportUnsynced(this.#db, this.#clock.now());
+  }
+
+  /** Re-queues an export on the same register paired again; see `importUnsynced` in sync-store.ts. */
+  importUnsynced(doc: unknown): syncStore.ImportOutcome {
+    return syncStore.importUnsynced(this.#db, doc, this.#clock.now());
   }
 
   /** Closes the connection. */

@@ -1,0 +1,407 @@
+/**
+ * The sync engine against a REAL server process, one suite run on SQLite and on PostgreSQL
+ * (`real-server-sqlite.test.ts`, `real-server-postgres.test.ts`). Each test has its own register
+ * database, its own client address and, where it needs one, its own proxy; the server process and
+ * its database are shared by the tests of one file (the SIGKILL test restarts it on the same
+ * database). Waits are for conditions, never fixed sleeps.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addLine, createCart, qtyMilli } from '@kassa/core';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openNodeStore, type NodeRegisterStore } from '../node.js';
+import { SCHEMA_VERSION } from '../store/migrations.js';
+import { pairRegister } from './pairing.js';
+import { BackOffice, boundFetch, startProxy, startServer, waitFor, type DbKind, type FaultProxy, type RealServer } from './real-server-kit.js';
+import { SyncEngine, type OnlineSignal, type SyncEngineOptions } from './sync-engine.js';
+import type { SyncPhase } from './status.js';
+
+class Switch implements OnlineSignal {
+  #on = true;
+  readonly #listeners = new Set<(online: boolean) => void>();
+  isOnline(): boolean {
+    return this.#on;
+  }
+  set(on: boolean): void {
+    this.#on = on;
+    for (const l of this.#listeners) l(on);
+  }
+  subscribe(l: (online: boolean) => void): () => void {
+    this.#listeners.add(l);
+    return () => this.#listeners.delete(l);
+  }
+}
+
+interface Register {
+  readonly file: string;
+  readonly node: NodeRegisterStore;
+  readonly addr: string;
+  readonly online: Switch;
+  readonly deviceId: string;
+  readonly registerCode: string;
+  engine(extra?: Partial<SyncEngineOptions>): SyncEngine;
+}
+
+const num = (v: unknown): number => Number(v);
+
+/** Declares the real-server suite for one database kind. */
+export function describeRealServer(kind: DbKind): void {
+  describe(`sync engine against a real server on ${kind}`, { timeout: 60_000 }, () => {
+    let server: RealServer;
+    let storeId = '';
+    let orgId = '';
+    let cashier = '';
+    let product = '';
+    let addrs = 10;
+    const cleanups: (() => Promise<void> | void)[] = [];
+
+    beforeAll(async () => {
+      server = await startServer(kind);
+      const [s] = await server.sql<{ id: string; org_id: string }>("SELECT id, org_id FROM stores WHERE code = 'S01'");
+      storeId = s?.id ?? '';
+      orgId = s?.org_id ?? '';
+      cashier = (await server.sql<{ id: string }>("SELECT id FROM staff WHERE role = 'cashier' ORDER BY name LIMIT 1"))[0]?.id ?? '';
+      product = (await server.sql<{ id: string }>('SELECT id FROM products WHERE weighed = 0 AND active = 1 ORDER BY sku LIMIT 1'))[0]?.id ?? '';
+    }, 90_000);
+
+    afterAll(async () => {
+      await server?.dispose();
+    }, 30_000);
+
+    afterEach(async () => {
+      for (const c of cleanups.splice(0).reverse()) await c();
+    });
+
+    /** A new register database paired through the real pairing API, talking from its own address. */
+    async function newRegister(o: { registerCode?: string; baseUrl?: string } = {}): Promise<Register> {
+      addrs += 1;
+      const addr = `127.0.0.${String(addrs)}`;
+      const dir = mkdtempSync(join(tmpdir(), 'kassa-reg-'));
+      const file = join(dir, 'register.sqlite');
+      const node = openNodeStore(file);
+      cleanups.push(() => {
+        try {
+          node.engine.close();
+        } catch {
+          // closed by the test already
+        }
+        rmSync(dir, { recursive: true, force: true });
+      });
+      const bo = await new BackOffice(server.url, addr).login();
+      const code = await bo.pairingCode(storeId, o.registerCode);
+      const paired = await pairRegister({ baseUrl: server.url, store: node.store, request: { code, ...(o.registerCode === undefined ? {} : { registerCode: o.registerCode }) }, fetch: boundFetch(addr) });
+      const online = new Switch();
+      return {
+        file,
+        node,
+        addr,
+        online,
+        deviceId: paired.response.deviceId,
+        registerCode: paired.response.registerCode,
+        engine(extra = {}) {
+          const e = new SyncEngine({ store: node.store, baseUrl: o.baseUrl ?? server.url, database: file, fetch: boundFetch(addr), online, pullWaitS: 2, ...extra });
+          cleanups.push(() => e.stop());
+          return e;
+        },
+      };
+    }
+
+    async function proxy(): Promise<FaultProxy> {
+      const p = await startProxy(server.url);
+      cleanups.push(() => p.close());
+      return p;
+    }
+
+    async function synced(reg: Register, engine: SyncEngine, timeoutMs = 30_000): Promise<void> {
+      await waitFor(
+        'the register to be in sync',
+        async () => {
+          const info = await reg.node.store.syncInfo();
+          return info.pullCursor !== null && info.opsWaiting === 0 && engine.status().phase === 'idle';
+        },
+        timeoutMs,
+      );
+    }
+
+    async function sell(store: NodeRegisterStore['store'], qty = 1000): Promise<{ id: string; receiptNo: string }> {
+      if ((await store.currentShift()) === undefined) await store.openShift({ staffId: cashier, float: { denominations: [], total: 10_000 } });
+      const cart = addLine(createCart(await store.cartSettings()), await store.getItem(product), qtyMilli(qty));
+      const s = await store.completeSale({ cart, staffId: cashier, tenders: [{ tenderId: globalThis.crypto.randomUUID(), kind: 'cash', given: 1_000_000 }] });
+      return { id: s.op.id, receiptNo: s.receiptNo };
+    }
+
+    /** Each op id stored exactly once as a fact of this register, and nothing else stored twice. */
+    async function expectAppliedOnce(deviceId: string, opIds: readonly string[]): Promise<void> {
+      const rows = await server.sql<{ id: string; n: unknown }>('SELECT id, count(*) AS n FROM facts WHERE register_id = ? GROUP BY id', [deviceId]);
+      const byId = new Map(rows.map((r) => [r.id, num(r.n)]));
+      for (const id of opIds) expect(byId.get(id), `fact ${id}`).toBe(1);
+      const dup = await server.sql<{ op_id: string }>('SELECT op_id FROM sync_ops WHERE register_id = ? GROUP BY op_id HAVING count(*) > 1', [deviceId]);
+      expect(dup).toEqual([]);
+    }
+
+    async function serverOnHand(): Promise<number> {
+      const [r] = await server.sql<{ on_hand: unknown }>("SELECT on_hand FROM stock_levels WHERE store_id = ? AND product_id = ? AND variant_id = ''", [storeId, product]);
+      return r === undefined ? 0 : num(r.on_hand);
+    }
+
+    it('200 sales offline → online: all applied exactly once, the outbox empty', async () => {
+      const reg = await newRegister();
+      const engine = reg.engine();
+      await engine.start();
+      await synced(reg, engine);
+      const stockBefore = await serverOnHand();
+      const shownBefore = await reg.node.store.onHand(product);
+      reg.online.set(false);
+      const ids: string[] = [];
+      for (let i = 0; i < 200; i++) ids.push((await sell(reg.node.store)).id);
+      engine.notifyLocalOp();
+      await engine.refresh();
+      expect(engine.status()).toMatchObject({ phase: 'offline', opsWaiting: 201 });
+      reg.online.set(true);
+      await synced(reg, engine);
+      await expectAppliedOnce(reg.deviceId, ids);
+      expect(await reg.node.store.outbox()).toEqual([]);
+      expect((await reg.node.store.journal()).filter((j) => j.status === 'applied')).toHaveLength(201);
+      const [r] = await server.sql<{ last_seq: unknown }>('SELECT last_seq FROM registers WHERE id = ?', [reg.deviceId]);
+      expect(num(r?.last_seq)).toBe(201);
+      expect((await serverOnHand()) - stockBefore).toBe(-200_000);
+      // The echoes came back: shown = before − 200, counted once.
+      await waitFor('echoes', async () => (await reg.node.store.serverOnHand(product)) <= -200_000 || undefined);
+      expect((await reg.node.store.onHand(product)) - shownBefore).toBe(-200_000);
+    });
+
+    it('the server SIGKILLed mid-push and restarted: no loss, no duplicate', async () => {
+      const p = await proxy();
+      const reg = await newRegister({ baseUrl: p.url });
+      const engine = reg.engine({ maxOpsPerPush: 50, requestTimeoutMs: 5_000 });
+      await engine.start();
+      await synced(reg, engine);
+      reg.online.set(false);
+      const ids: string[] = [];
+      for (let i = 0; i < 200; i++) ids.push((await sell(reg.node.store)).id);
+      let pushes = 0;
+      let killed = false;
+      p.decide = (req) => {
+        if (!req.path.startsWith('/api/v1/sync/push') || req.body === '{"ops":[]}') return { kind: 'forward' };
+        pushes += 1;
+        if (pushes === 2 && !killed) {
+          killed = true;
+          return { kind: 'forward_then', then: () => server.kill() };
+        }
+        return { kind: 'forward' };
+      };
+      reg.online.set(true);
+      await waitFor('the kill', () => killed);
+      await server.restart();
+      await synced(reg, engine, 45_000);
+      await expectAppliedOnce(reg.deviceId, ids);
+      expect(await reg.node.store.outbox()).toEqual([]);
+      const [r] = await server.sql<{ last_seq: unknown }>('SELECT last_seq FROM registers WHERE id = ?', [reg.deviceId]);
+      expect(num(r?.last_seq)).toBe(201);
+    }, 90_000);
+
+    it('a proxy drops the answer after the server committed: the retry is deduplicated', async () => {
+      const p = await proxy();
+      const reg = await newRegister({ baseUrl: p.url });
+      const engine = reg.engine();
+      await engine.start();
+      await synced(reg, engine);
+      reg.online.set(false);
+      const ids = [(await sell(reg.node.store)).id, (await sell(reg.node.store)).id, (await sell(reg.node.store)).id];
+      let dropped = 0;
+      p.decide = (req) => {
+        if (req.path.startsWith('/api/v1/sync/push') && req.body !== '{"ops":[]}' && dropped === 0) {
+          dropped += 1;
+          return { kind: 'drop_response' };
+        }
+        return { kind: 'forward' };
+      };
+      reg.online.set(true);
+      await synced(reg, engine);
+      const withOps = p.seen.filter((s) => s.path.startsWith('/api/v1/sync/push') && s.body !== '{"ops":[]}');
+      expect(withOps.map((s) => s.action)).toEqual(['drop_response', 'forward']);
+      await expectAppliedOnce(reg.deviceId, ids);
+      // The server had them: the retry was answered `duplicate`.
+      expect((await reg.node.store.journal()).filter((j) => ids.includes(j.opId)).map((j) => j.status)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+    });
+
+    it('Retry-After is respected', async () => {
+      const p = await proxy();
+      const reg = await newRegister({ baseUrl: p.url });
+      const engine = reg.engine();
+      await engine.start();
+      await synced(reg, engine);
+      reg.online.set(false);
+      await sell(reg.node.store);
+      let limited = false;
+      p.decide = (req) => {
+        if (req.path.startsWith('/api/v1/sync/push') && req.body !== '{"ops":[]}' && !limited) {
+          limited = true;
+          return { kind: 'answer', status: 429, headers: { 'retry-after': '2' }, body: JSON.stringify({ error: 'rate_limited', message: 'slow down' }) };
+        }
+        return { kind: 'forward' };
+      };
+      reg.online.set(true);
+      await waitFor('the 429', () => limited && engine.status().phase === 'backoff');
+      expect(engine.status().lastError).toMatchObject({ status: 429 });
+      // New sales while told to wait do not cut the wait short.
+      await sell(reg.node.store);
+      engine.notifyLocalOp();
+      await synced(reg, engine);
+      const pushes = p.seen.filter((s) => s.path.startsWith('/api/v1/sync/push') && s.body !== '{"ops":[]}');
+      expect(pushes.length).toBe(2);
+      expect((pushes[1]?.at ?? 0) - (pushes[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_950);
+    });
+
+    it('two engines on one database file: one owner syncs; the other takes over when it stops', async () => {
+      const reg = await newRegister();
+      const second = openNodeStore(reg.file);
+      cleanups.push(() => second.engine.close());
+      const a = reg.engine();
+      const b = new SyncEngine({ store: second.store, baseUrl: server.url, database: reg.file, fetch: boundFetch(reg.addr), pullWaitS: 2 });
+      cleanups.push(() => b.stop());
+      const phasesOfB: SyncPhase[] = [];
+      b.subscribe((s) => phasesOfB.push(s.phase));
+      await a.start();
+      await b.start();
+      await synced(reg, a);
+      expect(b.status()).toMatchObject({ owner: false, phase: 'standby' });
+      const ids = [(await sell(reg.node.store)).id, (await sell(reg.node.store)).id];
+      a.notifyLocalOp();
+      await synced(reg, a);
+      await a.stop();
+      await waitFor('b to own the database', () => b.status().owner);
+      ids.push((await sell(second.store)).id);
+      b.notifyLocalOp();
+      await waitFor('b in sync', async () => (await second.store.syncInfo()).opsWaiting === 0 && b.status().phase === 'idle');
+      await expectAppliedOnce(reg.deviceId, ids);
+      // b followed from the cursor a saved: it never bootstrapped again.
+      expect(phasesOfB).not.toContain('bootstrapping');
+    });
+
+    it('a cursor past the log’s horizon: 410, a new bootstrap, and the outbox comes through intact', async () => {
+      const reg = await newRegister();
+      const engine = reg.engine();
+      const phases: SyncPhase[] = [];
+      engine.subscribe((s) => phases.push(s.phase));
+      await engine.start();
+      await synced(reg, engine);
+      await engine.stop();
+      const cursorBefore = (await reg.node.store.syncInfo()).pullCursor;
+      const ids = [(await sell(reg.node.store)).id, (await sell(reg.node.store)).id, (await sell(reg.node.store)).id];
+      const queued = await reg.node.store.outbox();
+      // Another register moves the log on, then the log is pruned to its head.
+      const other = await newRegister();
+      const otherEngine = other.engine();
+      await otherEngine.start();
+      await synced(other, otherEngine);
+      await sell(other.node.store);
+      otherEngine.notifyLocalOp();
+      await synced(other, otherEngine);
+      await otherEngine.stop();
+      await server.sql('UPDATE change_log_heads SET horizon = head, horizon_change_id = (SELECT c.change_id FROM change_log c WHERE c.org_id = change_log_heads.org_id AND c.seq = change_log_heads.head) WHERE org_id = ?', [orgId]);
+      await server.sql('DELETE FROM change_log WHERE org_id = ? AND seq <= (SELECT h.horizon FROM change_log_heads h WHERE h.org_id = ?)', [orgId, orgId]);
+      const bootstrapsBefore = phases.filter((ph, i) => ph === 'bootstrapping' && phases[i - 1] !== 'bootstrapping').length;
+      await engine.start();
+      await synced(reg, engine);
+      expect(phases.filter((ph, i) => ph === 'bootstrapping' && phases[i - 1] !== 'bootstrapping').length).toBeGreaterThan(bootstrapsBefore);
+      expect((await reg.node.store.syncInfo()).pullCursor).not.toBe(cursorBefore);
+      const journal = await reg.node.store.journal();
+      for (const q of queued) expect(journal.find((j) => j.opId === q.opId)?.status, `op ${String(q.seq)}`).toMatch(/^(applied|duplicate)$/);
+      await expectAppliedOnce(reg.deviceId, ids);
+    });
+
+    it('revoked with 5 unsynced sales → export → re-pair → import: all 5 applied once, numbering continues', async () => {
+      const reg = await newRegister();
+      const engine = reg.engine();
+      await engine.start();
+      await synced(reg, engine);
+      await sell(reg.node.store);
+      engine.notifyLocalOp();
+      await synced(reg, engine);
+      reg.online.set(false);
+      const unsynced: { id: string; receiptNo: string }[] = [];
+      for (let i = 0; i < 5; i++) unsynced.push(await sell(reg.node.store));
+      const bo = await new BackOffice(server.url, reg.addr).login();
+      await bo.revoke(reg.deviceId);
+      reg.online.set(true);
+      await waitFor('locked', () => engine.status().phase === 'locked');
+      const exported = JSON.parse(JSON.stringify(await engine.exportUnsynced())) as unknown;
+      await engine.stop();
+
+      // The manager pairs a new database as the same register: numbering resumes from the server.
+      const again = await newRegister({ registerCode: reg.registerCode });
+      expect(again.deviceId).toBe(reg.deviceId);
+      expect(await again.node.store.importUnsynced(exported)).toMatchObject({ queued: 5 });
+      const engine2 = again.engine();
+      await engine2.start();
+      await synced(again, engine2);
+      await expectAppliedOnce(reg.deviceId, unsynced.map((u) => u.id));
+      const next = await sell(again.node.store);
+      const last = unsynced.at(-1)?.receiptNo ?? '';
+      expect(Number(next.receiptNo.slice(-6))).toBe(Number(last.slice(-6)) + 1);
+      engine2.notifyLocalOp();
+      await synced(again, engine2);
+      const [r] = await server.sql<{ last_receipt_number: unknown }>('SELECT last_receipt_number FROM registers WHERE id = ?', [reg.deviceId]);
+      expect(num(r?.last_receipt_number)).toBe(Number(next.receiptNo.slice(-6)));
+      await expectAppliedOnce(reg.deviceId, [next.id]);
+    });
+
+    it('an app upgrade (a new store migration) with 50 ops waiting drains them exactly once', async () => {
+      const reg = await newRegister();
+      const engine = reg.engine();
+      await engine.start();
+      await synced(reg, engine);
+      await engine.stop();
+      const ids: string[] = [];
+      for (let i = 0; i < 49; i++) ids.push((await sell(reg.node.store)).id);
+      const before = await reg.node.store.outbox();
+      expect(before).toHaveLength(50);
+      reg.node.engine.close();
+      // The database as the previous app version left it: without migration 3 (the sync tables).
+      const old = new Database(reg.file);
+      old.exec('DROP TABLE server_stock; DROP TABLE seen_facts; DROP TABLE pulled_sales; DROP TABLE reference_docs; DROP TABLE sync_state; DELETE FROM schema_migrations WHERE version >= 3;');
+      old.close();
+      const upgraded = openNodeStore(reg.file);
+      cleanups.push(() => upgraded.engine.close());
+      expect(await upgraded.store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(await upgraded.store.outbox()).toEqual(before);
+      const engine2 = new SyncEngine({ store: upgraded.store, baseUrl: server.url, database: reg.file, fetch: boundFetch(reg.addr), pullWaitS: 2 });
+      cleanups.push(() => engine2.stop());
+      await engine2.start();
+      await waitFor('drained', async () => (await upgraded.store.syncInfo()).opsWaiting === 0 && engine2.status().phase === 'idle', 30_000);
+      await expectAppliedOnce(reg.deviceId, ids);
+      expect((await upgraded.store.journal()).filter((j) => j.status === 'applied').length).toBe(50);
+    });
+
+    it('bootstraps 10,000 products with progress', async () => {
+      const now = Date.now();
+      const [tax] = await server.sql<{ id: string }>('SELECT id FROM tax_rates WHERE org_id = ? ORDER BY rate_ppm DESC LIMIT 1', [orgId]);
+      const rows = Array.from({ length: 10_000 }, (_, i) => [globalThis.crypto.randomUUID(), orgId, `BULK-${String(i).padStart(5, '0')}`, `Bulk item ${String(i)}`, 100 + i, 'EUR', JSON.stringify([tax?.id]), now, now]);
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        await server.sql(
+          `INSERT INTO products (id, org_id, sku, name, price_minor, currency, tax_rate_ids_json, created_at, updated_at, unit) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'piece')").join(', ')}`,
+          chunk.flat(),
+        );
+      }
+      const reg = await newRegister();
+      const engine = reg.engine();
+      const progress: { done: number; total: number }[] = [];
+      engine.subscribe((s) => {
+        if (s.bootstrap !== null && s.bootstrap.total > 0) progress.push(s.bootstrap);
+      });
+      await engine.start();
+      await synced(reg, engine, 50_000);
+      const total = progress.at(-1)?.total ?? 0;
+      expect(total).toBeGreaterThanOrEqual(10_534);
+      expect(progress.length).toBeGreaterThanOrEqual(10);
+      for (let i = 1; i < progress.length; i++) expect(progress[i]?.done ?? 0).toBeGreaterThanOrEqual(progress[i - 1]?.done ?? 0);
+      const sample = rows[7_777];
+      expect((await reg.node.store.getItem(String(sample?.[0]))).name).toBe('Bulk item 7777');
+      expect((await reg.node.store.search('BULK-07777')).map((x) => x.productId)).toEqual([sample?.[0]]);
+    });
+  });
+}

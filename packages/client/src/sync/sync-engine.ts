@@ -1,0 +1,314 @@
+/**
+ * The register's sync engine: a push loop and a pull loop that cooperate (the pull's bootstrap
+ * holds the push), one owner per database, and the status the register shows at all times.
+ *
+ * ```
+ *   stopped ──start()──► owner? ──no──► standby (waits for the lock) ──granted──┐
+ *                          │ yes                                                 │
+ *                          ▼                                                     │
+ *                      running: push loop ∥ pull loop ◄───────────────────────────┘
+ *                          │ 401 from either ──► locked (both stop; export still works)
+ *                          └ stop() ──► stopped (lock released: a standby engine takes over)
+ * ```
+ *
+ * Everything the engine depends on is injected — `fetch`, clock, timers, randomness, the network
+ * signal, the store and the lock — so tests drive it exactly (fake timers, a fake or faulty fetch).
+ */
+import type { Clock, RandomSource } from '@kassa/core';
+import type { ImportOutcome, UnsyncedExport } from '../store/sync-store.js';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import type { BeforeApply, LoopName, SyncStore } from './loop-deps.js';
+import { processLock, type OwnerLock } from './owner-lock.js';
+import { PullLoop } from './pull-loop.js';
+import { PushLoop } from './push-loop.js';
+import { initialStatus, phaseOf, StatusSubject, type LoopStatus, type StatusListener, type SyncErrorInfo, type SyncStatus } from './status.js';
+import { SyncApi, type FetchLike, type Timed } from './sync-api.js';
+import { platformTimers, type Timers } from './timers.js';
+
+/** Whether the device has a network, and when that changes (`navigator.onLine` and its events in a browser). */
+export interface OnlineSignal {
+  isOnline(): boolean;
+  /** Calls `listener` on every change; returns the unsubscribe function. */
+  subscribe(listener: (online: boolean) => void): () => void;
+}
+
+/** An online signal that is always on (Node, where the network is assumed). */
+export const alwaysOnline: OnlineSignal = { isOnline: () => true, subscribe: () => () => undefined };
+
+/** The browser's signal: `navigator.onLine` and the window's `online`/`offline` events. */
+export function browserOnlineSignal(target: { readonly navigator: { readonly onLine: boolean }; addEventListener(t: string, l: () => void): void; removeEventListener(t: string, l: () => void): void }): OnlineSignal {
+  return {
+    isOnline: () => target.navigator.onLine,
+    subscribe(listener) {
+      const on = (): void => listener(true);
+      const off = (): void => listener(false);
+      target.addEventListener('online', on);
+      target.addEventListener('offline', off);
+      return () => {
+        target.removeEventListener('online', on);
+        target.removeEventListener('offline', off);
+      };
+    },
+  };
+}
+
+/** Options of {@link SyncEngine}. */
+export interface SyncEngineOptions {
+  readonly store: SyncStore;
+  /** The server, e.g. `http://localhost:8080`. */
+  readonly baseUrl: string;
+  /**
+   * Names the database for the owner lock: one engine per name syncs. In Node pass the file's
+   * resolved absolute path (two spellings of one file would be two names).
+   */
+  readonly database: string;
+  readonly fetch?: FetchLike;
+  readonly clock?: Clock;
+  readonly timers?: Timers;
+  readonly random?: RandomSource;
+  readonly online?: OnlineSignal;
+  readonly lock?: OwnerLock;
+  readonly backoff?: BackoffPolicy;
+  /** Push batches: ≤ 500 ops and ≤ 1 MiB by default. */
+  readonly maxOpsPerPush?: number;
+  readonly maxBytesPerPush?: number;
+  /** Long-poll seconds (default 25; the server holds ≤ 30). */
+  readonly pullWaitS?: number;
+  readonly pullLimit?: number;
+  readonly snapshotLimit?: number;
+  /** A skew beyond this is flagged on screen (default 60 s; the server clamps beyond 5 min). */
+  readonly skewWarnMs?: number;
+  /** A request without an answer after this is a network error (a pull adds its wait). */
+  readonly requestTimeoutMs?: number;
+  /** While idle, look at the outbox again this often (default 30 s). */
+  readonly idleRecheckMs?: number;
+  /** Acknowledged ops are kept this long (default 30 days). */
+  readonly journalRetentionMs?: number;
+  /** Runs over pulled changes before they are stored: the crypto module seals personal fields here. */
+  readonly beforeApply?: BeforeApply;
+  /**
+   * Runs over `exportUnsynced()`'s document before it is handed out: the crypto module seals the
+   * personal data in it to the server's public key here (and sets `sealed`). Not set: as stored.
+   */
+  readonly sealExport?: (doc: UnsyncedExport) => Promise<UnsyncedExport>;
+}
+
+const identity: BeforeApply = (changes) => Promise.resolve(changes);
+
+/**
+ * Syncs one register database with its server.
+ *
+ * @example
+ * ```ts
+ * const { store } = openNodeStore('/var/lib/kassa/register.sqlite');
+ * const sync = new SyncEngine({ store, baseUrl: 'http://localhost:8080', database: '/var/lib/kassa/register.sqlite' });
+ * sync.subscribe((s) => console.log(s.phase, s.opsWaiting));
+ * await sync.start();
+ * await store.completeSale(…);
+ * sync.notifyLocalOp(); // pushes at once unless backing off
+ * ```
+ */
+export class SyncEngine {
+  readonly #o: SyncEngineOptions;
+  readonly #clock: Clock;
+  readonly #online: OnlineSignal;
+  readonly #lock: OwnerLock;
+  readonly #status: StatusSubject;
+  readonly #push: PushLoop;
+  readonly #pull: PullLoop;
+  #token: string | null = null;
+  #running = false;
+  #release: (() => void) | null = null;
+  #standby: AbortController | null = null;
+  #unsubscribeOnline: (() => void) | null = null;
+  #errorFrom: LoopName | null = null;
+  #loopsStarted = false;
+
+  constructor(options: SyncEngineOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#online = options.online ?? alwaysOnline;
+    this.#lock = options.lock ?? processLock;
+    this.#status = new StatusSubject(initialStatus(this.#online.isOnline()));
+    const timers = options.timers ?? platformTimers;
+    const api = new SyncApi({
+      baseUrl: options.baseUrl,
+      fetch: options.fetch ?? ((url, init) => globalThis.fetch(url, init)),
+      clock: this.#clock,
+      timers,
+      token: () => this.#token,
+      ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    });
+    const deps = {
+      store: options.store,
+      api,
+      clock: this.#clock,
+      timers,
+      random: options.random ?? ((n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n))),
+      policy: options.backoff ?? DEFAULT_BACKOFF,
+      beforeApply: options.beforeApply ?? identity,
+      isOnline: () => this.#online.isOnline(),
+      report: (loop: LoopName, s: LoopStatus) => this.#update({ [loop]: s }),
+      succeeded: (loop: LoopName, timed: Timed<unknown>) => this.#succeeded(loop, timed),
+      failed: (loop: LoopName, e: unknown) => this.#failed(loop, e),
+      revoked: () => this.#revoked(),
+      refresh: () => this.refresh(),
+      bootstrapProgress: (p: { done: number; total: number } | null) => this.#update({ bootstrap: p }),
+    };
+    this.#push = new PushLoop(deps, {
+      limits: { maxOps: options.maxOpsPerPush ?? 500, maxBytes: options.maxBytesPerPush ?? 1024 * 1024 },
+      idleRecheckMs: options.idleRecheckMs ?? 30_000,
+      journalRetentionMs: options.journalRetentionMs ?? 30 * 24 * 3_600_000,
+    });
+    this.#pull = new PullLoop(deps, { limit: options.pullLimit ?? 500, waitS: options.pullWaitS ?? 25, snapshotLimit: options.snapshotLimit ?? 1000 }, this.#push);
+  }
+
+  /** The current status. */
+  status(): SyncStatus {
+    return this.#status.get();
+  }
+
+  /** Calls `listener` now and on every status change; returns the unsubscribe function. */
+  subscribe(listener: StatusListener): () => void {
+    return this.#status.subscribe(listener);
+  }
+
+  /**
+   * Starts syncing. If another engine owns the database, this one waits in `standby` and takes
+   * over when that one stops. A revoked register starts `locked`.
+   */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#unsubscribeOnline = this.#online.subscribe((online) => {
+      this.#update({ online });
+      if (online) {
+        this.#push.notify();
+        this.#pull.notify();
+      }
+    });
+    const release = this.#lock.tryAcquire(this.#o.database);
+    if (release !== null) {
+      await this.#begin(release);
+      return;
+    }
+    this.#update({ owner: false });
+    const standby = new AbortController();
+    this.#standby = standby;
+    this.#lock.acquire(this.#o.database, standby.signal).then(
+      (r) => {
+        if (!this.#running) return r();
+        return this.#begin(r);
+      },
+      () => undefined,
+    );
+  }
+
+  /** Stops both loops (aborting requests in flight) and releases the database. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#standby?.abort();
+    this.#standby = null;
+    this.#unsubscribeOnline?.();
+    this.#unsubscribeOnline = null;
+    await Promise.all([this.#push.stop(), this.#pull.stop()]);
+    this.#loopsStarted = false;
+    this.#release?.();
+    this.#release = null;
+    this.#update({ owner: false });
+  }
+
+  /** A local command added an op: push at once, unless backing off. */
+  notifyLocalOp(): void {
+    void this.refresh();
+    if (this.#loopsStarted) this.#push.notify();
+  }
+
+  /** Re-reads the store's counts (ops waiting, quarantined, lock) into the status. */
+  async refresh(): Promise<void> {
+    try {
+      const info = await this.#o.store.syncInfo();
+      const now = this.#clock.now();
+      this.#update({
+        opsWaiting: info.opsWaiting,
+        oldestWaitingAt: info.oldestWaitingAt,
+        oldestWaitingAgeMs: info.oldestWaitingAt === null ? null : Math.max(0, now - info.oldestWaitingAt),
+        quarantined: info.quarantined,
+        ignoredChanges: info.ignoredChanges,
+        locked: info.revoked,
+        lastSuccessfulSyncAt: info.lastSyncAt ?? this.#status.get().lastSuccessfulSyncAt,
+      });
+    } catch (e) {
+      this.#failed(null, e);
+    }
+  }
+
+  /**
+   * Everything the server has not acknowledged, as one JSON document — also on a locked register,
+   * so a manager can carry it to a re-paired one. Personal data is sealed to the server by the
+   * `sealExport` hook when one is given (the crypto module's job).
+   */
+  async exportUnsynced(): Promise<UnsyncedExport> {
+    const doc = await this.#o.store.exportUnsynced();
+    return this.#o.sealExport === undefined ? doc : this.#o.sealExport(doc);
+  }
+
+  /** Re-queues an export on this register, paired again as the same register; then pushes. */
+  async importUnsynced(doc: unknown): Promise<ImportOutcome> {
+    const outcome = await this.#o.store.importUnsynced(doc);
+    this.notifyLocalOp();
+    return outcome;
+  }
+
+  async #begin(release: () => void): Promise<void> {
+    this.#release = release;
+    this.#standby = null;
+    this.#update({ owner: true });
+    this.#token = (await this.#o.store.meta()).token;
+    await this.refresh();
+    if (this.#status.get().locked || !this.#running) return;
+    this.#loopsStarted = true;
+    this.#push.start();
+    this.#pull.start();
+  }
+
+  #succeeded(loop: LoopName, timed: Timed<unknown>): void {
+    const patch: { -readonly [K in keyof SyncStatus]?: SyncStatus[K] } = { lastSuccessfulSyncAt: timed.receivedAt };
+    if (timed.serverTime !== undefined) {
+      // The server's clock read at about the middle of the round trip.
+      const skew = Math.round(timed.serverTime - (timed.sentAt + timed.receivedAt) / 2);
+      patch.clockSkewMs = skew;
+      patch.clockSkewLarge = Math.abs(skew) > (this.#o.skewWarnMs ?? 60_000);
+    }
+    if (this.#errorFrom === loop) {
+      patch.lastError = null;
+      this.#errorFrom = null;
+    }
+    this.#update(patch);
+  }
+
+  #failed(loop: LoopName | null, e: unknown): void {
+    const info: SyncErrorInfo = {
+      code: typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'error',
+      message: e instanceof Error ? e.message : String(e),
+      at: this.#clock.now(),
+      ...(typeof (e as { status?: unknown }).status === 'number' ? { status: (e as { status: number }).status } : {}),
+    };
+    this.#errorFrom = loop;
+    this.#update({ lastError: info });
+  }
+
+  async #revoked(): Promise<void> {
+    await this.#o.store.markRevoked();
+    this.#update({ locked: true });
+    // Stop the other loop too; the calling loop ends by itself after this returns.
+    void this.#push.stop();
+    void this.#pull.stop();
+  }
+
+  #update(patch: Partial<SyncStatus>): void {
+    const merged = { ...this.#status.get(), ...patch, push: patch.push ?? this.#push.status, pull: patch.pull ?? this.#pull.status };
+    this.#status.set({ ...merged, phase: phaseOf(merged, this.#running) });
+  }
+}

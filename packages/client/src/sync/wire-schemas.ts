@@ -1,0 +1,106 @@
+/**
+ * The server's sync API as the register reads it (DESIGN §7, docs/adr/0013–0015): the shapes are
+ * declared here, from the API contract, and every answer is parsed with them — the register never
+ * imports the server's code. Unknown extra fields are tolerated (`z.object`), so a newer server
+ * that adds a field does not break an older register.
+ */
+import { z } from 'zod';
+
+/** The statuses a push answers per op. */
+export const PushStatusSchema = z.enum(['applied', 'duplicate', 'quarantined', 'seq_conflict', 'pending_gap', 'deferred']);
+
+/** One op's status. */
+export type PushStatus = z.infer<typeof PushStatusSchema>;
+
+/** `POST /api/v1/sync/push` → 200. */
+export const PushResponseSchema = z.object({
+  ackedSeq: z.int().min(0),
+  serverTime: z.int().min(0),
+  results: z.array(
+    z.object({
+      id: z.string().nullable(),
+      status: PushStatusSchema,
+      reason: z.string().optional(),
+      message: z.string().optional(),
+    }),
+  ),
+});
+
+/** A push answer. */
+export type PushResponse = z.infer<typeof PushResponseSchema>;
+
+/** One change of the organisation's log, as `GET /api/v1/sync/pull` sends it. */
+export const PulledChangeSchema = z.object({
+  seq: z.int().min(1),
+  id: z.string().min(1),
+  entity: z.string().min(1),
+  entityId: z.string().min(1),
+  storeId: z.string().nullable(),
+  op: z.enum(['upsert', 'delete']),
+  data: z.unknown(),
+  at: z.int().optional(),
+});
+
+/** A pulled change. */
+export type PulledChange = z.infer<typeof PulledChangeSchema>;
+
+/** `GET /api/v1/sync/pull` → 200. */
+export const PullResponseSchema = z.object({
+  changes: z.array(PulledChangeSchema),
+  cursor: z.string().min(1),
+  hasMore: z.boolean(),
+});
+
+/** A pull page. */
+export type PullResponse = z.infer<typeof PullResponseSchema>;
+
+/** One item of a snapshot page: a change without a log position. */
+export const SnapshotItemSchema = z.object({
+  entity: z.string().min(1),
+  entityId: z.string().min(1),
+  storeId: z.string().nullable(),
+  op: z.enum(['upsert', 'delete']),
+  data: z.unknown(),
+});
+
+/** A snapshot item. */
+export type SnapshotItem = z.infer<typeof SnapshotItemSchema>;
+
+/** `GET /api/v1/sync/snapshot` → 200. */
+export const SnapshotPageSchema = z.object({
+  items: z.array(SnapshotItemSchema),
+  nextPage: z.string().min(1).nullable(),
+  cursor: z.string().min(1),
+  total: z.int().min(0),
+});
+
+/** A snapshot page. */
+export type SnapshotPage = z.infer<typeof SnapshotPageSchema>;
+
+/** `POST /api/v1/registers/pair` → 200. */
+export const PairingResponseSchema = z.object({
+  deviceId: z.string().min(1),
+  storeId: z.string().min(1),
+  storeCode: z.string().min(1),
+  registerCode: z.string().min(1),
+  token: z.string().min(1),
+  resume: z.object({
+    lastSeq: z.int().min(0),
+    lastReceiptNumber: z.int().min(0),
+    chainHead: z.string().nullable(),
+  }),
+  serverTime: z.int().min(0).optional(),
+});
+
+/** A pairing answer. */
+export type PairingResponse = z.infer<typeof PairingResponseSchema>;
+
+/** Every error answer: `{error, message, details?}`. */
+export const ErrorBodySchema = z.object({
+  error: z.string().min(1),
+  message: z.string().optional(),
+  details: z.unknown().optional(),
+});
+
+/** An error answer. */
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
