@@ -152,7 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // One feed per app, shared by the routes that write changes (publish) and pull (subscribe).
   const changeFeed = deps.changeFeed ?? createLocalChangeFeed();
   if (deps.changeFeed === undefined) app.addHook('onClose', () => changeFeed.close());
-  await app.register(pullRoutes, { storage: deps.storage, changeFeed, metrics });
+  await app.register(pullRoutes, { storage: deps.storage, changeFeed, metrics, clock: deps.clock });
   await app.register(pushRoute, { storage: deps.storage, clock: deps.clock, changeFeed, metrics });
 
   // Back office and pairing: sessions, registers, staff, audit (docs/adr/0015).

@@ -23,7 +23,11 @@ interface PullBody {
   changes: { seq: number; id: string; entity: string; entityId: string; storeId: string | null; op: string; data: unknown; at: number }[];
   cursor: string;
   hasMore: boolean;
+  serverTime: number;
 }
+
+/** The harness's injected server clock. */
+const NOW = Date.UTC(2026, 0, 1);
 
 interface Harness {
   readonly db: TestDatabase;
@@ -58,7 +62,7 @@ async function harness(dbs: { create(): Promise<TestDatabase> }): Promise<Harnes
   await migrateToLatest(db.storage.db);
   const feed = createChangeFeed({ config: db.config, db: db.storage.db });
   await feed.ready;
-  const app = await buildApp({ storage: db.storage, config, clock: manualClock(Date.UTC(2026, 0, 1)), changeFeed: feed, rateLimit: { max: 100_000, windowMs: 60_000 } });
+  const app = await buildApp({ storage: db.storage, config, clock: manualClock(NOW), changeFeed: feed, rateLimit: { max: 100_000, windowMs: 60_000 } });
   cleanups.push(async () => {
     await app.close();
     await feed.close();
@@ -111,6 +115,7 @@ describeDb('GET /api/v1/sync/pull', (dbs) => {
       [2, 'b'],
     ]);
     expect(b1.hasMore).toBe(true);
+    expect(b1.serverTime).toBe(NOW);
     expect(b1.changes[1]).toMatchObject({ entity: 'product', storeId: h.s1.id, op: 'upsert', data: { id: 'b', name: 'Product b' } });
     expect(b1.changes[1]?.id).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -124,7 +129,7 @@ describeDb('GET /api/v1/sync/pull', (dbs) => {
     expect(decodeCursor(b3.cursor).seq).toBe(7);
 
     const b4 = (await h.pull(h.s1, b3.cursor)).json<PullBody>();
-    expect(b4).toEqual({ changes: [], cursor: b3.cursor, hasMore: false });
+    expect(b4).toEqual({ changes: [], cursor: b3.cursor, hasMore: false, serverTime: NOW });
 
     // Store 2 sees its own rows and the org-wide ones; a cursor past another store's last row covers it.
     const all2 = (await h.pull(h.s2, start)).json<PullBody>();
@@ -165,7 +170,7 @@ describeDb('GET /api/v1/sync/pull', (dbs) => {
     const res = await h.pull(h.s1, start, { wait: 0.3 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ changes: [], cursor: start, hasMore: false });
+    expect(res.json()).toEqual({ changes: [], cursor: start, hasMore: false, serverTime: NOW });
     expect(await h.waiters()).toBe(0);
   });
 
@@ -178,7 +183,7 @@ describeDb('GET /api/v1/sync/pull', (dbs) => {
     await h.app.close();
     const res = await polling;
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ changes: [], cursor: start, hasMore: false });
+    expect(res.json()).toEqual({ changes: [], cursor: start, hasMore: false, serverTime: NOW });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -290,5 +295,10 @@ describeDb('GET /api/v1/sync/pull', (dbs) => {
     const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, { get?: { parameters?: { name: string }[] } }> }>();
     expect(doc.paths['/api/v1/sync/pull']?.get?.parameters?.map((p) => p.name).sort()).toEqual(['limit', 'since', 'wait']);
     expect(doc.paths['/api/v1/sync/snapshot']?.get?.parameters?.map((p) => p.name).sort()).toEqual(['limit', 'page']);
+    const schemas = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json<{ components: { schemas: Record<string, { properties: Record<string, { type?: string; description?: string }>; required?: string[] }> } }>().components.schemas;
+    for (const name of ['PullResponse', 'SnapshotPage']) {
+      expect(schemas[name]?.properties['serverTime']).toMatchObject({ type: 'integer', description: expect.stringContaining('ms since the Unix epoch') });
+      expect(schemas[name]?.required).toContain('serverTime');
+    }
   });
 });

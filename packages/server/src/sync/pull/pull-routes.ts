@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { deviceOf, requireDevice } from '../../auth/device-auth.js';
 import type { Storage } from '../../db/database.js';
 import { ErrorBodySchema } from '../../http/api-error.js';
+import type { Clock } from '../../clock.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { ChangeFeed } from '../change-feed.js';
 import { CursorStringSchema, decodeCursor, encodeCursor } from './cursor.js';
@@ -40,7 +41,13 @@ export interface PullRoutesOptions {
   readonly storage: Storage;
   readonly changeFeed: ChangeFeed;
   readonly metrics: Metrics;
+  /** Source of `serverTime`; the system clock unless injected. */
+  readonly clock?: Clock;
 }
+
+const ServerTimeSchema = z
+  .int()
+  .describe('the server’s clock when it answered, ms since the Unix epoch: lets a register estimate its clock skew');
 
 const ChangeSchema = z
   .object({
@@ -71,6 +78,7 @@ const PullResponseSchema = z
     changes: z.array(ChangeSchema),
     cursor: z.string().describe('pass as `since` next time; store it in the same transaction as the changes'),
     hasMore: z.boolean().describe('more changes are waiting: pull again at once'),
+    serverTime: ServerTimeSchema,
   })
   .meta({ id: 'PullResponse' });
 
@@ -93,6 +101,7 @@ const SnapshotResponseSchema = z
     nextPage: z.string().nullable().describe('token of the next page; null after the last'),
     cursor: z.string().describe('after the last page, follow the log with `GET /api/v1/sync/pull?since=<cursor>`'),
     total: z.int().describe('items in the whole snapshot, for progress'),
+    serverTime: ServerTimeSchema,
   })
   .meta({ id: 'SnapshotPage' });
 
@@ -129,7 +138,8 @@ class WakeCounter {
  * Registers the pull and snapshot routes. Long-polls are released (answered with their empty page)
  * when the server starts closing, so a graceful shutdown never waits out a 30 s poll.
  */
-export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, { storage, changeFeed, metrics }) => {
+export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, { storage, changeFeed, metrics, clock }) => {
+  const now = (): number => (clock ? clock.now() : Date.now());
   const closing = new AbortController();
   app.addHook('preClose', async () => {
     closing.abort();
@@ -191,7 +201,7 @@ export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, 
           pos = page.cursor;
           const remaining = deadline - Date.now();
           if (page.changes.length > 0 || !wake || remaining <= 0 || stop.aborted) {
-            return { changes: page.changes, cursor: encodeCursor(page.cursor), hasMore: page.hasMore };
+            return { changes: page.changes, cursor: encodeCursor(page.cursor), hasMore: page.hasMore, serverTime: now() };
           }
           waiters.inc();
           try {
@@ -214,7 +224,7 @@ export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, 
       schema: {
         summary: 'Paged bootstrap of the register’s reference data at a high-water cursor',
         description:
-          'The store’s settings and staff (with PIN verifiers), the organisation’s tax rates, categories and products with barcodes, and its other reference documents (customers, variants, price lists, promotions) as merged values with per-field HLCs. Apply items as pulled changes; fetch pages until `nextPage` is null, then follow the log from `cursor`.',
+          'First page: every stock level of the register’s store at the cursor (`stock_level` items, `{productId, variantId|null, onHand}` in thousandths; read in the same transaction as the cursor, so count pulled facts on top of them). Then the store’s settings and staff (with PIN verifiers), the organisation’s tax rates, categories and products with barcodes, and its other reference documents (customers, variants, price lists, promotions) as merged values with per-field HLCs. Apply items as pulled changes; fetch pages until `nextPage` is null, then follow the log from `cursor`.',
         tags: ['sync'],
         security: [{ deviceToken: [] }],
         querystring: SnapshotQuerySchema,
@@ -230,7 +240,7 @@ export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, 
         request.query.page,
         request.query.limit,
       );
-      return { items: page.items, nextPage: page.nextPage, cursor: encodeCursor(page.cursor), total: page.total };
+      return { items: page.items, nextPage: page.nextPage, cursor: encodeCursor(page.cursor), total: page.total, serverTime: now() };
     },
   );
 };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { manualClock } from '@kassa/core';
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
 import { buildApp } from '../../app.js';
@@ -31,11 +32,13 @@ interface SnapshotBody {
   nextPage: string | null;
   cursor: string;
   total: number;
+  serverTime: number;
 }
 interface PullBody {
   changes: (Item & { seq: number })[];
   cursor: string;
   hasMore: boolean;
+  serverTime: number;
 }
 
 const apps: App[] = [];
@@ -88,10 +91,10 @@ async function seedCatalog(db: Kysely<Database>, tenant: TestTenant, products: n
   return { productIds, staffIds };
 }
 
-async function setup(dbs: TestDatabaseFactory) {
+async function setup(dbs: TestDatabaseFactory, now = 0) {
   const db = await dbs.create();
   await migrateToLatest(db.storage.db);
-  const app = await buildApp({ storage: db.storage, config, clock: manualClock(0), rateLimit: { max: 100_000, windowMs: 60_000 } });
+  const app = await buildApp({ storage: db.storage, config, clock: manualClock(now), rateLimit: { max: 100_000, windowMs: 60_000 } });
   apps.push(app);
   return { db, app };
 }
@@ -338,5 +341,148 @@ describeDb('GET /api/v1/sync/snapshot', (dbs) => {
     expect(live.view.get(`variant:${c4}`)).toMatchObject({ values: { name: 'XL' } });
     // The deleted customer still counts in the total: it is served as a delete (a no-op to a new register).
     expect(live.total).toBe(5);
+  });
+});
+
+/** A stock fact as the push writes one: the level moves and the fact is logged in ONE transaction. */
+async function stockFact(db: Kysely<Database>, orgId: string, storeId: string, productId: string, variantId: string, delta: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('stock_levels')
+      .values({ org_id: orgId, store_id: storeId, product_id: productId, variant_id: variantId, on_hand: delta, updated_at: 0 })
+      .onConflict((oc) => oc.columns(['org_id', 'store_id', 'product_id', 'variant_id']).doUpdateSet({ on_hand: sql<number>`stock_levels.on_hand + excluded.on_hand` }))
+      .execute();
+    await appendChanges(trx, orgId, [{ entity: 'fact', entityId: randomUUID(), storeId, op: 'upsert', data: { productId, variantId, delta } }]);
+  });
+}
+
+const levelKey = (productId: string, variantId: string | null): string => `${productId}/${variantId ?? ''}`;
+
+/** The store's live levels, as the register keys them. */
+async function liveLevels(db: Kysely<Database>, orgId: string, storeId: string): Promise<Map<string, number>> {
+  const rows = await db.selectFrom('stock_levels').selectAll().where('org_id', '=', orgId).where('store_id', '=', storeId).execute();
+  return new Map(rows.map((r) => [levelKey(r.product_id, r.variant_id === '' ? null : r.variant_id), Number(r.on_hand)]));
+}
+
+/** What a register does: the snapshot's levels, plus every fact pulled after the cursor counted once by id. */
+async function levelsAfterFollowing(app: App, store: TestStore, levels: Map<string, number>, since: string): Promise<Map<string, number>> {
+  const out = new Map(levels);
+  const seen = new Set<string>();
+  let cursor = since;
+  for (;;) {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/sync/pull?since=${cursor}&limit=7`, headers: bearer(store) });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<PullBody>();
+    for (const c of body.changes) {
+      if (c.entity !== 'fact' || seen.has(c.entityId)) continue;
+      seen.add(c.entityId);
+      const d = c.data as { productId: string; variantId: string; delta: number };
+      const k = levelKey(d.productId, d.variantId === '' ? null : d.variantId);
+      out.set(k, (out.get(k) ?? 0) + d.delta);
+    }
+    cursor = body.cursor;
+    if (!body.hasMore) return out;
+  }
+}
+
+const levelsOf = (items: readonly Item[]): Map<string, number> =>
+  new Map(
+    items
+      .filter((i) => i.entity === 'stock_level')
+      .map((i) => [levelKey(i.data['productId'] as string, i.data['variantId'] as string | null), i.data['onHand'] as number]),
+  );
+
+describeDb('GET /api/v1/sync/snapshot: stock levels at the cursor', (dbs) => {
+  it('carries the store’s levels on page 1, read with the cursor; a push between pages is counted once, from the log', async () => {
+    const NOW = Date.UTC(2026, 4, 1);
+    const { db, app } = await setup(dbs, NOW);
+    const sdb = db.storage.db;
+    const tenant = await createTenant(sdb, 'Org A');
+    const [s1, s2] = tenant.stores as [TestStore, TestStore];
+    const { productIds } = await seedCatalog(sdb, tenant, 5);
+    const [p0, p1, p2] = productIds as [string, string, string];
+    const v1 = randomUUID();
+    await stockFact(sdb, tenant.orgId, s1.id, p0, '', 5000);
+    await stockFact(sdb, tenant.orgId, s1.id, p1, v1, 2000);
+    await stockFact(sdb, tenant.orgId, s1.id, p0, '', -1500);
+    await stockFact(sdb, tenant.orgId, s2.id, p0, '', 9000); // another store: never in s1's snapshot
+
+    const first = await snapshotPage(app, s1, '?limit=3');
+    expect(first.serverTime).toBe(NOW);
+    const levelItems = first.items.filter((i) => i.entity === 'stock_level');
+    expect(levelItems).toEqual([
+      { entity: 'stock_level', entityId: p0, storeId: s1.id, op: 'upsert', data: { productId: p0, variantId: null, onHand: 3500 } },
+      { entity: 'stock_level', entityId: `${p1}:${v1}`, storeId: s1.id, op: 'upsert', data: { productId: p1, variantId: v1, onHand: 2000 } },
+    ].sort((a, b) => (a.data.productId < b.data.productId ? -1 : 1)));
+    // Every level plus up to `limit` reference items.
+    expect(first.items).toHaveLength(2 + 3);
+    expect(first.nextPage).not.toBeNull();
+
+    // Pushes between pages: the live levels move past the cursor.
+    await stockFact(sdb, tenant.orgId, s1.id, p0, '', -1000);
+    await stockFact(sdb, tenant.orgId, s1.id, p2, '', 300);
+    await stockFact(sdb, tenant.orgId, s1.id, p1, v1, 70);
+
+    const items = [...first.items];
+    let page = first;
+    while (page.nextPage !== null) {
+      page = await snapshotPage(app, s1, `?limit=3&page=${page.nextPage}`);
+      expect(page.cursor).toBe(first.cursor);
+      expect(page.serverTime).toBe(NOW);
+      // Later pages read live rows: a level there would be newer than the cursor.
+      expect(page.items.filter((i) => i.entity === 'stock_level')).toEqual([]);
+      items.push(...page.items);
+    }
+    expect(items).toHaveLength(first.total);
+    const snapLevels = levelsOf(items);
+    expect(snapLevels).toEqual(new Map([[levelKey(p0, null), 3500], [levelKey(p1, v1), 2000]]));
+
+    // Snapshot levels + facts after the cursor = the live levels: nothing before the cursor comes again.
+    const live = await liveLevels(sdb, tenant.orgId, s1.id);
+    expect(live).toEqual(new Map([[levelKey(p0, null), 2500], [levelKey(p1, v1), 2070], [levelKey(p2, null), 300]]));
+    expect(await levelsAfterFollowing(app, s1, snapLevels, first.cursor)).toEqual(live);
+
+    // Store 2's register gets its own level only.
+    expect(levelsOf((await snapshotPage(app, s2, '?limit=1000')).items)).toEqual(new Map([[levelKey(p0, null), 9000]]));
+  });
+
+  it('levels match the cursor while pushes commit concurrently with page 1', async () => {
+    const { db, app } = await setup(dbs);
+    const sdb = db.storage.db;
+    const tenant = await createTenant(sdb, 'Org A', 1);
+    const [s1] = tenant.stores as [TestStore];
+    const { productIds } = await seedCatalog(sdb, tenant, 4);
+    const snapshots: { levels: Map<string, number>; cursor: string }[] = [];
+    let written = 0;
+    // Writers push a few facts, then wait for the reader's next snapshot, so commits land between
+    // and during page-1 reads on both databases (SQLite's one connection would otherwise let the
+    // writers run to the end first).
+    let snapped!: () => void;
+    let nextSnapshot = new Promise<void>((resolve) => (snapped = resolve));
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; snapshots.length < 8; i++) {
+        for (let j = 0; j < 3; j++) {
+          const delta = (w + 1) * 100 + i * 3 + j;
+          await stockFact(sdb, tenant.orgId, s1.id, productIds[(w + i + j) % 4] ?? '', '', delta);
+          written += delta;
+        }
+        if (snapshots.length < 8) await nextSnapshot;
+      }
+    });
+    const reader = (async () => {
+      while (snapshots.length < 8) {
+        const p = await snapshotPage(app, s1, '?limit=1000');
+        snapshots.push({ levels: levelsOf(p.items), cursor: p.cursor });
+        const wake = snapped;
+        nextSnapshot = new Promise<void>((resolve) => (snapped = resolve));
+        wake();
+      }
+    })();
+    await Promise.all([...writers, reader]);
+    const live = await liveLevels(sdb, tenant.orgId, s1.id);
+    expect([...live.values()].reduce((x, y) => x + y, 0)).toBe(written);
+    // Distinct cursors: the reads really interleaved with the writers.
+    expect(new Set(snapshots.map((x) => x.cursor)).size).toBeGreaterThan(1);
+    for (const snap of snapshots) expect(await levelsAfterFollowing(app, s1, snap.levels, snap.cursor)).toEqual(live);
   });
 });

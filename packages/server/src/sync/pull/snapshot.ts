@@ -4,10 +4,20 @@
  * merge docs that have no table (customers, variants, barcodes, price lists, promotions).
  *
  * ```
- *   page 1:  capture the log head H ─► count everything (total) ─► first items
+ *   page 1:  capture the log head H ─► the store's stock levels at H ─► count (total) ─► first items
  *   page n:  items after (entity, id) named in the page token            (token carries H, total)
  *   done:    follow the log from H with GET /api/v1/sync/pull?since=<cursor>
  * ```
+ *
+ * Stock levels are different from documents: a level is a SUM of every fact up to some point, and
+ * the register counts each fact it pulls after the cursor on top of it (by op id, ADR 0033). A
+ * level read later than H would already contain a fact logged after H, which the register then
+ * pulls and counts a second time. So all of the store's levels are read on page 1, in the same
+ * read transaction as H (REPEATABLE READ on PostgreSQL; on SQLite the one connection's transaction,
+ * which no writer can interleave with): a push commits its stock levels and its log rows in one
+ * transaction (`push-batch.ts` → `appendChanges`), so "levels at H" is exactly "every fact with
+ * seq ≤ H". Page 1 therefore carries every level plus up to `limit` reference items; later pages,
+ * which read live rows, never carry levels.
  *
  * Pages after the first read the live tables, not the state at H: an entity changed after H may
  * arrive newer than H, which is harmless because its change is in the log after H too and the
@@ -89,6 +99,33 @@ async function headPosition(db: Kysely<Database>, orgId: string, head: LogHead):
   return { epoch: head.epoch, seq: head.head, changeId: id };
 }
 
+/** Snapshot entity of a store's on-hand level (client: `entity-mapping.ts`, snapshot only). */
+export const STOCK_LEVEL_ENTITY = 'stock_level';
+
+/**
+ * Every stock level of the register's store, as snapshot items. Must run in the transaction that
+ * read the head (see the file comment). `entityId` is `productId`, or `productId:variantId` for a
+ * variant (the register keys by `data`, the id only has to be unique). `onHand` in thousandths, as
+ * core's `movementDelta` and the register's `server_stock`.
+ */
+async function readStockLevels(db: Kysely<Database>, scope: PullScope): Promise<ChangeInput[]> {
+  const rows = await db
+    .selectFrom('stock_levels')
+    .select(['product_id', 'variant_id', 'on_hand'])
+    .where('org_id', '=', scope.orgId)
+    .where('store_id', '=', scope.storeId)
+    .orderBy('product_id')
+    .orderBy('variant_id')
+    .execute();
+  return rows.map((r) => ({
+    entity: STOCK_LEVEL_ENTITY,
+    entityId: r.variant_id === '' ? r.product_id : `${r.product_id}:${r.variant_id}`,
+    storeId: scope.storeId,
+    op: 'upsert' as const,
+    data: { productId: r.product_id, variantId: r.variant_id === '' ? null : r.variant_id, onHand: Number(r.on_hand) },
+  }));
+}
+
 /** Kinds in snapshot order: the table-backed entities, then the merge docs that have no table. */
 const KINDS = REFERENCE_ENTITIES.length + 1;
 
@@ -149,14 +186,17 @@ export async function readSnapshotPage(
       const head = await readLogHead(trx, scope.orgId);
       if (!head) throw new Error(`the change log of organisation ${scope.orgId} vanished`);
       const cursor = await headPosition(trx, scope.orgId, head);
-      const total = await countAll(trx, scope);
+      const levels = await readStockLevels(trx, scope);
+      const total = levels.length + (await countAll(trx, scope));
       const { items, next } = await readItems(trx, scope, { k: 0, a: null }, limit);
-      return { cursor, total, items, next };
+      return { cursor, total, items: [...levels, ...items], next };
     };
+    // One read transaction for head and levels on both databases. On SQLite it is `begin
+    // immediate` on the one connection: no push can commit between the head and the levels.
     const r =
       dbKind === 'postgres'
         ? await db.transaction().setIsolationLevel('repeatable read').execute((trx) => first(trx))
-        : await first(db);
+        : await db.transaction().execute((trx) => first(trx));
     const nextPage =
       r.next === undefined ? null : encodeToken({ v: 1, e: r.cursor.epoch, s: r.cursor.seq, c: r.cursor.changeId, k: r.next.k, a: r.next.a, t: r.total });
     return { items: r.items, nextPage, cursor: r.cursor, total: r.total };
