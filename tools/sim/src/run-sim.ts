@@ -12,6 +12,9 @@ import type { SimDb } from './server-control.js';
 import { fetchCatalog, SimRegister } from './sim-register.js';
 import type { ClockSkew, RecordedCommand } from './sim-register.js';
 import { SimPusher } from './sync-pusher.js';
+import { divergence } from './convergence.js';
+import { EngineSync } from './engine-sync.js';
+import type { SimSync } from './engine-sync.js';
 import { waitFor } from './wait-for.js';
 
 /** What a run does (the CLI's flags). */
@@ -24,6 +27,11 @@ export interface SimOptions {
   readonly restore: boolean;
   readonly db: SimDb;
   readonly seed: number;
+  /**
+   * Who syncs: `sim` (default) is the simulator's minimal push loop (no pull, so no convergence
+   * check); `engine` is the client's own SyncEngine, push and pull, with the convergence check.
+   */
+  readonly sync?: 'engine' | 'sim';
   /** Called as the workload advances: done and total sales over all registers. */
   readonly onProgress?: (done: number, total: number, phase: string) => void;
   /** Test-only seams that break one part on purpose, so the checker is seen to fail. */
@@ -46,11 +54,11 @@ export interface SimReport {
   readonly conflicts: number;
   readonly server_kills: number;
   /**
-   * Register-side convergence is NOT checked yet: the simulator has no pull loop of its own and
-   * the client's sync engine was not committed; `null` says so rather than claiming `true`.
+   * Every register's catalog and stock equal the server's after the heal (`--sync engine`);
+   * `null` with `--sync sim`, which does not pull — never a claimed `true`.
    */
   readonly converged: boolean | null;
-  /** Seconds from heal until every register's ops were acknowledged (push-side quiescence). */
+  /** Seconds from heal until every register converged (`--sync engine`), or until its ops were all held by the server (`--sync sim`). */
   readonly converge_s: number;
   readonly seconds: number;
   readonly seed: number;
@@ -78,7 +86,8 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-sim-registers-'));
   const proxies: ChaosProxy[] = [];
   const registers: SimRegister[] = [];
-  const pushers: SimPusher[] = [];
+  const pushers: SimSync[] = [];
+  const mode = options.sync ?? 'sim';
   let stopBackground = () => undefined as void;
   try {
     options.onProgress?.(0, 1, 'starting the server');
@@ -102,7 +111,7 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
       registers.push(register);
       recorded.push(register.opened);
       const jitter = random.fork(`pusher-${code}`);
-      pushers.push(new SimPusher(register, `http://127.0.0.1:${port}`, () => jitter.next()));
+      pushers.push(mode === 'engine' ? new EngineSync(register, `http://127.0.0.1:${port}`, server.url) : new SimPusher(register, `http://127.0.0.1:${port}`, () => jitter.next()));
     }
     if (catalog === undefined) throw new Error('no registers');
 
@@ -167,6 +176,8 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
           }
           const command = register.step(r.chance(0.03));
           if (command !== undefined) {
+            const sync = pushers[i];
+            if (sync instanceof EngineSync) sync.notify();
             recorded.push(command);
             fs.appendFileSync(journal, `${JSON.stringify(command)}\n`);
             if (command.type === 'sale.completed') {
@@ -193,8 +204,33 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
       proxy.setOffline(false);
     }
     const healed = performance.now();
-    await waitFor(() => pushers.every((p) => p.confirmedSince(healed)), 'the server to hold every register’s ops', { timeoutMs: 180_000, intervalMs: 50 });
-    const convergeS = (performance.now() - healed) / 1000;
+    await waitFor(() => pushers.every((p) => p.confirmedSince(healed)), 'the server to hold every register’s ops', { timeoutMs: Number(process.env['KASSA_SIM_DRAIN_MS'] ?? 180_000), intervalMs: 50 }).catch((error: unknown) => {
+      if (process.env['KASSA_SIM_DEBUG'] === '1') for (const p of pushers) if (p instanceof EngineSync) process.stderr.write(`${JSON.stringify(p.status())}\n`);
+      throw error;
+    });
+    let convergeS = (performance.now() - healed) / 1000;
+    let converged: boolean | null = null;
+    const divergences: string[] = [];
+    if (mode === 'engine') {
+      // Every register's pulled catalog and stock equal the server's, field by field.
+      options.onProgress?.(total, total, 'converging');
+      try {
+        await waitFor(
+          async () => {
+            for (const r of registers) if ((await divergence(server, r.file, store.id, (p, v) => r.engine.onHand(p, v))).length > 0) return false;
+            return true;
+          },
+          'every register to converge',
+          { timeoutMs: 60_000, intervalMs: 200 },
+        );
+        converged = true;
+      } catch {
+        converged = false;
+        if (process.env['KASSA_SIM_DEBUG'] === '1') for (const p of pushers) if (p instanceof EngineSync) process.stderr.write(`${JSON.stringify(p.status())}\n`);
+        for (const r of registers) for (const d of (await divergence(server, r.file, store.id, (p, v) => r.engine.onHand(p, v))).slice(0, 3)) divergences.push(`diverged ${r.code}: ${d}`);
+      }
+      convergeS = (performance.now() - healed) / 1000;
+    }
     for (const p of pushers) p.stop();
     await Promise.all(pushing);
 
@@ -207,25 +243,28 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
     );
     const proxyStats: Record<string, number> = {};
     for (const p of proxies) for (const [k, v] of Object.entries(p.stats)) proxyStats[k] = (proxyStats[k] ?? 0) + v;
-    const ok = result.lost === 0 && result.duplicated === 0 && result.derivedMismatches.length === 0 && result.receiptProblems.length === 0 && result.unexplained === 0 && result.quarantinedWithoutReason === 0;
+    const applied = (await server.query<{ register_id: string; status: string }>('SELECT register_id, status FROM sync_ops')).filter(
+      (r) => r.status === 'applied' && registers.some((g) => g.pairing.deviceId === r.register_id),
+    ).length;
+    const ok = converged !== false && result.lost === 0 && result.duplicated === 0 && result.derivedMismatches.length === 0 && result.receiptProblems.length === 0 && result.unexplained === 0 && result.quarantinedWithoutReason === 0;
     return {
       registers: options.registers,
       sales: options.sales,
       ops: recorded.length,
       sent: pushers.reduce((s, p) => s + p.sent, 0),
-      applied: pushers.reduce((s, p) => s + p.statuses.applied, 0),
+      applied,
       lost: result.lost,
       duplicated: result.duplicated,
       quarantined: result.quarantined,
       conflicts: result.conflicts,
       server_kills: server.kills,
-      converged: null,
+      converged,
       converge_s: Math.round(convergeS * 100) / 100,
       seconds: Math.round((performance.now() - started) / 10) / 100,
       seed: options.seed,
       db: options.db,
       ok,
-      details: { ...result, restored: options.restore, proxy: proxyStats, pushRewinds: pushers.reduce((s, p) => s + p.rewinds, 0) },
+      details: { ...result, problems: [...divergences, ...result.problems], restored: options.restore, proxy: proxyStats, pushRewinds: pushers.reduce((s, p) => s + p.rewinds, 0) },
     };
   } finally {
     stopBackground();

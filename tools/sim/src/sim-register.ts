@@ -2,7 +2,8 @@ import path from 'node:path';
 import { addLine, cartTotals, createCart, KassaError, qtyMilli, setLineDiscount } from '@kassa/core';
 import type { Cart, Clock, TenderInput } from '@kassa/core';
 import { openNodeStore } from '@kassa/client/node';
-import type { CatalogBatch, RegisterEngine } from '@kassa/client/node';
+import type { AsyncRegisterStore, CatalogBatch, RegisterEngine } from '@kassa/client/node';
+import Database from 'better-sqlite3';
 import type { Pairing } from './api-client.js';
 import type { SeededRandom } from './random.js';
 
@@ -96,6 +97,10 @@ function skewedClock(skew: ClockSkew): Clock {
  */
 export class SimRegister {
   readonly engine: RegisterEngine;
+  /** The same engine behind its asynchronous API (what the client's sync engine takes). */
+  readonly store: AsyncRegisterStore;
+  /** The register's database file (absolute). */
+  readonly file: string;
   /** Commands the engine refused (named errors) or the fault hook aborted. */
   refused = 0;
   /** Orders this register completed, to refund from later: order id and one line id. */
@@ -110,7 +115,10 @@ export class SimRegister {
     readonly skew: ClockSkew,
     private readonly random: SeededRandom,
   ) {
-    this.engine = openNodeStore(path.join(dir, `${code}.sqlite`), { clock: skewedClock(skew) }).engine;
+    this.file = path.resolve(dir, `${code}.sqlite`);
+    const opened = openNodeStore(this.file, { clock: skewedClock(skew) });
+    this.engine = opened.engine;
+    this.store = opened.store;
     const { deviceId, storeId, storeCode, registerCode, token, resume } = pairing;
     this.engine.pair({ deviceId, storeId, storeCode, registerCode, token, resume, pairedAt: Date.now() });
     this.engine.writeSettings(catalog.settings as Parameters<RegisterEngine['writeSettings']>[0]);
@@ -125,13 +133,25 @@ export class SimRegister {
   /** Test-only: ops this "engine" pretends it lost from its outbox after COMMIT (the checker must report them). */
   private readonly dropped = new Set<string>();
 
-  /** The device's ops so far, in seq order (the committed engine keeps its outbox; the pusher tracks the ack). */
+  /**
+   * The device's ops so far, in seq order: the outbox and the journal of acknowledged ops (read
+   * through a second, read-only connection, so the simulator never writes the engine's database).
+   */
   ops(): { seq: number; opId: string; op: unknown }[] {
-    return this.engine
-      .outbox(1_000_000)
-      .filter((e) => !this.dropped.has(e.opId))
-      .map((e) => ({ seq: e.seq, opId: e.opId, op: e.op }));
+    this.reader ??= new Database(this.file, { readonly: true, fileMustExist: true });
+    return this.reader
+      .prepare<[], { seq: number; op_id: string; op_json: string }>('SELECT seq, op_id, op_json FROM outbox UNION ALL SELECT seq, op_id, op_json FROM journal ORDER BY seq')
+      .all()
+      .filter((e) => !this.dropped.has(e.op_id))
+      .map((e) => ({ seq: e.seq, opId: e.op_id, op: JSON.parse(e.op_json) as unknown }));
   }
+
+  /** The highest seq this register has written (and not "lost" through the test seam). */
+  lastSeq(): number {
+    return this.ops().at(-1)?.seq ?? 0;
+  }
+
+  private reader: Database.Database | undefined;
 
   /** Test-only seam: silently drop one committed op, as a broken engine would. */
   dropOp(opId: string): void {
@@ -241,6 +261,7 @@ export class SimRegister {
 
   /** Closes the engine's database. */
   close(): void {
+    this.reader?.close();
     this.engine.close();
   }
 }

@@ -1,3 +1,4 @@
+import type { SimSync } from './engine-sync.js';
 import type { SimRegister } from './sim-register.js';
 
 /** Per-op statuses of DESIGN §7, as the server answered them. */
@@ -26,7 +27,7 @@ const BATCH = 200;
  *    └─ every 200 ms: GET /registers/me; resume.lastSeq < ackedSeq (restored) ⇒ ackedSeq := lastSeq
  * ```
  */
-export class SimPusher {
+export class SimPusher implements SimSync {
   acked = 0;
   /** Ops sent, retries included. */
   sent = 0;
@@ -47,7 +48,7 @@ export class SimPusher {
 
   /** The highest seq the register has written. */
   lastSeq(): number {
-    return this.register.ops().at(-1)?.seq ?? 0;
+    return this.register.lastSeq();
   }
 
   /** Whether the server has acknowledged everything the register wrote. */
