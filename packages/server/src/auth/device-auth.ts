@@ -44,11 +44,13 @@ export async function authenticateDevice(storage: Storage, authorization: string
 }
 
 /**
- * A Fastify `preHandler` that authenticates the device and sets `request.device`.
+ * A Fastify hook that authenticates the device and sets `request.device`. Use it as `onRequest`, so a
+ * caller without a valid token gets its 401 before the body is read or validated (a 400 would tell
+ * a stranger the schema).
  *
  * @example
  * ```ts
- * app.post('/api/v1/sync/push', { preHandler: requireDevice(storage) }, async (req) => req.device!.orgId);
+ * app.post('/api/v1/sync/push', { onRequest: requireDevice(storage) }, async (req) => req.device!.orgId);
  * ```
  */
 export function requireDevice(storage: Storage) {

@@ -222,6 +222,11 @@ describeDb('GET /api/v1/sync/pull', (dbs) => {
     expect(anonymous.json()).toMatchObject({ error: 'invalid_token' });
     const forged = await h.app.inject({ method: 'GET', url: `/api/v1/sync/pull?since=${start}`, headers: { authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
     expect(forged.statusCode).toBe(401);
+    // Without a token, a bad query is not validated either: 401 first, never a 400 telling the schema.
+    const anonymousBadQuery = await h.app.inject({ method: 'GET', url: '/api/v1/sync/pull?limit=two' });
+    expect(anonymousBadQuery.statusCode).toBe(401);
+    const anonymousSnapshot = await h.app.inject({ method: 'GET', url: '/api/v1/sync/snapshot?page=%%%' });
+    expect(anonymousSnapshot.statusCode).toBe(401);
   });
 
   it('answers 410 resync_required for a cursor of another log epoch, or one ahead of the log', async () => {

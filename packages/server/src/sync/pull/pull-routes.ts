@@ -172,7 +172,7 @@ export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, 
   app.get(
     '/api/v1/sync/pull',
     {
-      preHandler: auth,
+      onRequest: auth,
       schema: {
         summary: 'Changes after a cursor (paged; long-polls with `wait`)',
         description:
@@ -220,7 +220,7 @@ export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, 
   app.get(
     '/api/v1/sync/snapshot',
     {
-      preHandler: auth,
+      onRequest: auth,
       schema: {
         summary: 'Paged bootstrap of the register’s reference data at a high-water cursor',
         description:

@@ -340,6 +340,11 @@ describeDb('POST /api/v1/sync/push: exactly once', (dbs) => {
     const unknown = await h.pushRaw({ ops: [] }, 'x'.repeat(43));
     expect(unknown.status).toBe(401);
     expect(unknown.body).toMatchObject({ error: 'invalid_token' });
+    // Without a valid token the body is never validated: a stranger learns nothing of the schema.
+    const strangerBadBody = await h.pushRaw({ nope: 1 }, 'y'.repeat(43));
+    expect(strangerBadBody.status).toBe(401);
+    expect(strangerBadBody.body).toMatchObject({ error: 'invalid_token' });
+    expect(await dump(h.db)).toEqual(before);
   });
 
   it('a body that is not a batch is a 400 that changes nothing; more than 500 ops too', async () => {

@@ -43,7 +43,7 @@ export const pushRoute: FastifyPluginAsyncZod<PushRouteOptions> = async (app, op
     '/api/v1/sync/push',
     {
       bodyLimit: PUSH_BODY_LIMIT_BYTES,
-      preHandler: requireDevice(opts.storage),
+      onRequest: requireDevice(opts.storage),
       schema: {
         summary: 'Push a register\u2019s ops (exactly once)',
         description: [
