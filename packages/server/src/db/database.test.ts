@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import pg from 'pg';
+import fs from 'node:fs';
 import { expect, it } from 'vitest';
 import { TEST_PG_ADMIN_URL, describeDb } from '../testing/describe-db.js';
 import { pollUntil } from '../testing/poll.js';
-import { cachingStatements, openSqlite, openStorage, redactUrl, SQLITE_PAGE_SIZE } from './database.js';
+import { cachingStatements, openSqlite, openStorage, redactUrl, SQLITE_PAGE_SIZE, WAL_AUTOCHECKPOINT_PAGES } from './database.js';
 
 describeDb('openStorage', (dbs) => {
   if (dbs.kind === 'sqlite') {
@@ -18,6 +19,26 @@ describeDb('openStorage', (dbs) => {
         expect(await pragma('busy_timeout')).toBe(5000);
         expect(await pragma('page_size')).toBe(SQLITE_PAGE_SIZE);
         expect(storage.location).toBe(config.kind === 'sqlite' ? config.file : '');
+      } finally {
+        await storage.close();
+      }
+    });
+
+    it('copies the WAL into the database file from a background thread, without a commit doing it', async () => {
+      const { config } = await dbs.create();
+      if (config.kind !== 'sqlite') throw new Error('sqlite only');
+      const storage = openStorage(config);
+      try {
+        const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(storage.db)).rows[0] ?? {})[0];
+        expect(await pragma('wal_autocheckpoint')).toBe(WAL_AUTOCHECKPOINT_PAGES);
+        await sql`create table filler (x text)`.execute(storage.db);
+        await storage.db.transaction().execute(async (trx) => {
+          for (let i = 0; i < 200; i++) await sql`insert into filler (x) values (${'x'.repeat(10_000)})`.execute(trx);
+        });
+        // 2 MB committed to the WAL, far below the serving connection's own checkpoint threshold:
+        // only the background checkpointer moves it into the database file.
+        await pollUntil(() => (fs.statSync(config.file).size >= 2_000_000 ? true : undefined), { what: 'the WAL checkpointed into the database file', timeoutMs: 10_000 });
+        expect((await sql<{ n: number }>`select count(*) as n from filler`.execute(storage.db)).rows[0]?.n).toBe(200);
       } finally {
         await storage.close();
       }

@@ -1,4 +1,7 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver } from 'kysely';
 import type { DatabaseConnection, Driver, SqliteDatabase as KyselySqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
@@ -148,6 +151,67 @@ export function openPgPool(url: string, max = 10, onError: (err: Error) => void 
   return pool;
 }
 
+/** How often the background checkpointer copies the WAL into the database file. */
+export const WAL_CHECKPOINT_INTERVAL_MS = 250;
+
+/**
+ * WAL size (pages) at which the serving connection checkpoints by itself: a safety net only, far
+ * above what the background checkpointer lets the WAL reach. SQLite's default is 1,000.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 4_000;
+
+// The worker is plain JavaScript (no loader needed) and imports better-sqlite3 by absolute URL.
+const CHECKPOINTER_SOURCE = `(async () => {
+  const { workerData, parentPort } = await import('node:worker_threads');
+  const Sqlite = (await import(workerData.driver)).default;
+  const db = new Sqlite(workerData.file);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = FULL');
+  const timer = setInterval(() => {
+    try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy or closing: next tick */ }
+  }, workerData.intervalMs);
+  parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+  parentPort.postMessage('ready');
+})();`;
+
+/** A running background checkpointer; `stop` waits until its connection is closed. */
+export interface WalCheckpointer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Checkpoints the SQLite file's WAL from a worker thread with its own connection, every
+ * {@link WAL_CHECKPOINT_INTERVAL_MS}, in PASSIVE mode (it never blocks the writer or readers).
+ *
+ * Why: with SQLite's automatic checkpoint, the commit that pushes the WAL past 1,000 pages copies
+ * the whole WAL into the database file and fsyncs it before it returns — on the event loop, so
+ * every request waits (tens to hundreds of ms: the push latency's long tail). Here the serving
+ * connection only appends to the WAL and fsyncs it at commit (what makes an acknowledged op
+ * durable, unchanged), and the copy happens beside it. The serving connection keeps an automatic
+ * checkpoint at {@link WAL_AUTOCHECKPOINT_PAGES} as a safety net. See docs/adr/0017.
+ */
+export async function startWalCheckpointer(file: string, intervalMs = WAL_CHECKPOINT_INTERVAL_MS): Promise<WalCheckpointer> {
+  const driver = pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href;
+  const worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { file, intervalMs, driver } });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the WAL checkpointer exited (${code}) before it started`)));
+  });
+  // A checkpointer that fails later only means the safety-net checkpoint takes over.
+  worker.on('error', () => undefined);
+  worker.unref();
+  return {
+    stop: async () => {
+      // Referenced again, or a process with nothing else left to do would exit before it ends.
+      worker.ref();
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
+}
+
 /** The URL with any password replaced, for logs and the banner. */
 export function redactUrl(url: string): string {
   try {
@@ -172,8 +236,20 @@ export function redactUrl(url: string): string {
 export function openStorage(config: StorageConfig, options: { onPoolError?: (err: Error) => void } = {}): Storage {
   if (config.kind === 'sqlite') {
     fs.mkdirSync(config.dataDir, { recursive: true });
-    const db = sqliteKysely(openSqlite(config.file));
-    return { db, kind: 'sqlite', location: config.file, close: () => db.destroy() };
+    const sqlite = openSqlite(config.file);
+    sqlite.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    const db = sqliteKysely(sqlite);
+    // Started in the background; until it runs (or if it cannot), the safety-net checkpoint works.
+    const checkpointer = startWalCheckpointer(config.file).catch(() => undefined);
+    return {
+      db,
+      kind: 'sqlite',
+      location: config.file,
+      close: async () => {
+        await (await checkpointer)?.stop();
+        await db.destroy();
+      },
+    };
   }
   const db = pgKysely(openPgPool(config.url, 10, options.onPoolError));
   return { db, kind: 'postgres', location: redactUrl(config.url), close: () => db.destroy() };

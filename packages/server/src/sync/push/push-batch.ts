@@ -42,16 +42,13 @@ import {
   GENESIS_HASH,
   headAfter,
   isFactOp,
-  OpHeadSchema,
   isReceiptOp,
   isValidReceiptNo,
-  parseOp,
   parseReceiptNo,
   receiveHlc,
-  sha256Hex,
   verifyChain,
 } from '@kassa/core';
-import type { ChainedReceipt, ChainHead, Clock, Hlc, Op, OpHead, OpIssue, ParseOpResult, ReferenceOp, Role } from '@kassa/core';
+import type { ChainedReceipt, ChainHead, Clock, Hlc, Op, OpHead, OpIssue, ReferenceOp, Role } from '@kassa/core';
 import type { DeviceIdentity } from '../../auth/device-auth.js';
 import type { Database } from '../../db/schema.js';
 import { ApiError } from '../../http/api-error.js';
@@ -61,8 +58,10 @@ import { applyReferenceEdit } from '../apply/reference-edit.js';
 import { isPostgres, lockServerHlc, saveServerHlc } from '../apply/server-hlc.js';
 import { appendChanges } from '../change-log.js';
 import type { ChangeInput } from '../change-log.js';
-import { canonicalJsonOf, opDigests, sha256Native } from './op-canonical.js';
+import { sha256Native } from './op-canonical.js';
 import { checkOpPermissions } from './op-permissions.js';
+import { preparePushedOps } from './prepare-pool.js';
+import type { Prepared } from './prepare-op.js';
 import { PUSH_STATUSES } from './push-schemas.js';
 import type { PushResponse, PushResult, PushStatus } from './push-schemas.js';
 
@@ -86,21 +85,6 @@ export interface PushOutcome {
 /** Why an op was quarantined (`quarantine.reason` and the result's `reason`). */
 export type QuarantineReason = 'unreadable' | 'invalid' | 'unsupported_version' | 'forged' | 'forbidden' | 'duplicate_id';
 
-/** One pushed op, parsed and hashed before the transaction (pure work, no locks held). */
-interface Prepared {
-  readonly index: number;
-  readonly raw: unknown;
-  readonly parsed: ParseOpResult<Op>;
-  /** id, deviceId, seq as readable; null when the op does not even have those. */
-  readonly head: OpHead | null;
-  readonly hash: string;
-  /**
-   * Core's `receiptHash` of the op as received, computed with `hash` from one serialisation; only
-   * for a parsed op (undefined otherwise, or when it has no canonical form).
-   */
-  readonly receiptHash?: string | undefined;
-}
-
 /** What holds a seq: the op id and its hash. */
 interface Taken {
   readonly opId: string;
@@ -109,67 +93,6 @@ interface Taken {
 
 /** Rows per multi-row insert / `in (…)` list. */
 const CHUNK = 200;
-
-/**
- * Core's `opHash` of whatever arrived — SHA-256 of its canonical JSON — with Node's native SHA-256
- * (the same digest; core's is portable JavaScript, several times slower on a 500-op batch). A
- * value with no canonical form (never from JSON, but) still gets a hash.
- */
-function hashOf(value: unknown): string {
-  let text: string;
-  try {
-    text = canonicalJsonOf(value);
-  } catch {
-    return sha256Hex(String(JSON.stringify(value)));
-  }
-  return sha256Native(text);
-}
-
-/** The op hash and receipt hash of a parsed op, from one canonical serialisation (op-canonical.ts). */
-function digestsOf(received: OpHead): { hash: string; receiptHash: string | undefined } {
-  try {
-    const d = opDigests(received);
-    return { hash: d.opHash, receiptHash: d.receiptHash };
-  } catch {
-    return { hash: hashOf(received), receiptHash: undefined };
-  }
-}
-
-/** Deeper than any op (an op is about 8 levels; field values get the rest). */
-export const MAX_OP_DEPTH = 64;
-
-/** Whether `value` nests deeper than `limit`, found without recursion (the value may be hostile). */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
-/**
- * A value nested too deep to validate, hash or store (each would recurse past the stack): kept as
- * its head fields only, so it can still be placed, quarantined and answered for.
- */
-function tooDeep(raw: unknown, index: number): Prepared {
-  const top = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  const stub: Record<string, unknown> = { unreadable: `nested deeper than ${MAX_OP_DEPTH} levels` };
-  for (const key of ['v', 'id', 'deviceId', 'seq', 'type']) if (typeof top[key] === 'string' || typeof top[key] === 'number') stub[key] = top[key];
-  const head = OpHeadSchema.safeParse(stub);
-  const issues = [{ path: [], code: 'too_deep', message: `the op is nested deeper than ${MAX_OP_DEPTH} levels` }];
-  return { index, raw: stub, parsed: { ok: false, kind: 'invalid', version: null, head: head.success ? head.data : null, issues }, head: head.success ? head.data : null, hash: hashOf(stub) };
-}
-
-function prepare(raw: unknown, index: number): Prepared {
-  if (nestsDeeperThan(raw, MAX_OP_DEPTH)) return tooDeep(raw, index);
-  const parsed = parseOp(raw);
-  if (parsed.ok) return { index, raw, parsed, head: parsed.received, ...digestsOf(parsed.received) };
-  // The head as read keeps every field of the op (a loose object), so its hash is the whole op's.
-  return { index, raw, parsed, head: parsed.head, hash: hashOf(parsed.head ?? raw) };
-}
 
 function issuesMessage(issues: readonly OpIssue[]): string {
   const shown = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(op)'}: ${i.message}`);
@@ -618,7 +541,7 @@ async function lockRegister(trx: Transaction<Database>, device: DeviceIdentity):
  * ```
  */
 export async function pushBatch(deps: PushDeps, device: DeviceIdentity, ops: readonly unknown[]): Promise<PushOutcome> {
-  const prepared = ops.map(prepare);
+  const prepared = await preparePushedOps(ops);
   // Seq order, so a batch sent out of order still fills its own gaps; unreadable ops anywhere.
   const order = [...prepared].sort((a, b) => (a.head?.seq ?? 0) - (b.head?.seq ?? 0) || a.index - b.index);
 
