@@ -1,4 +1,5 @@
 import { SyncEngine } from '@kassa/client';
+import type { IncomingChange } from '@kassa/client';
 import type { SimRegister } from './sim-register.js';
 
 /**
@@ -33,6 +34,8 @@ export class EngineSync implements SimSync {
     private readonly register: SimRegister,
     proxyUrl: string,
     private readonly serverUrl: string,
+    /** Test-only seam: this product's pulled upserts are applied with a wrong price (as if the change were skipped). */
+    skewProduct?: string,
   ) {
     const counting: typeof fetch = async (input, init) => {
       if (String(input instanceof Request ? input.url : input).includes('/sync/push') && typeof init?.body === 'string') {
@@ -49,6 +52,18 @@ export class EngineSync implements SimSync {
       pullWaitS: 2,
       requestTimeoutMs: 10_000,
       idleRecheckMs: 100,
+      ...(skewProduct === undefined
+        ? {}
+        : {
+            beforeApply: <T extends IncomingChange>(changes: readonly T[]) =>
+              Promise.resolve(
+                changes.map((c) =>
+                  c.entity === 'product' && c.entityId === skewProduct && c.data !== null && typeof c.data === 'object'
+                    ? { ...c, data: { ...(c.data as Record<string, unknown>), priceMinor: Number((c.data as Record<string, unknown>)['priceMinor']) + 1 } }
+                    : c,
+                ),
+              ),
+          }),
     });
   }
 

@@ -27,4 +27,13 @@ describe('the checker can fail', () => {
     expect(report.ok).toBe(false);
     expect(report.details.problems.some((p) => p.startsWith('lost: R01'))).toBe(true);
   });
+
+  it('a register that applies a pulled change wrongly is reported as diverged (--sync engine)', { timeout: 120_000 }, async () => {
+    const report = await runSim({ registers: 2, sales: 5, chaos: 0, kills: 0, restore: false, db: 'sqlite', seed: 9, sync: 'engine', convergeTimeoutMs: 15_000, seams: { corruptPulledProduct: true } });
+    expect(report.converged).toBe(false);
+    expect(report.ok).toBe(false);
+    expect(report.lost).toBe(0);
+    expect(report.details.problems.some((p) => p.startsWith('diverged R01: product'))).toBe(true);
+    expect(report.details.problems.some((p) => p.startsWith('diverged R02'))).toBe(false);
+  });
 });

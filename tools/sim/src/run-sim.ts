@@ -32,12 +32,16 @@ export interface SimOptions {
    * check); `engine` is the client's own SyncEngine, push and pull, with the convergence check.
    */
   readonly sync?: 'engine' | 'sim';
+  /** How long registers may take to converge after the heal before the run says they did not (default 60 s). */
+  readonly convergeTimeoutMs?: number;
   /** Called as the workload advances: done and total sales over all registers. */
   readonly onProgress?: (done: number, total: number, phase: string) => void;
   /** Test-only seams that break one part on purpose, so the checker is seen to fail. */
   readonly seams?: {
     /** Register 0's engine "loses" the op of its last recorded command before pushing it. */
     readonly dropLastOp?: boolean;
+    /** `--sync engine`: register 0 applies every pulled change of one product with a wrong price; the back office edits it once at the end. */
+    readonly corruptPulledProduct?: boolean;
   };
 }
 
@@ -111,7 +115,8 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
       registers.push(register);
       recorded.push(register.opened);
       const jitter = random.fork(`pusher-${code}`);
-      pushers.push(mode === 'engine' ? new EngineSync(register, `http://127.0.0.1:${port}`, server.url) : new SimPusher(register, `http://127.0.0.1:${port}`, () => jitter.next()));
+      const victim = options.seams?.corruptPulledProduct === true && i === 0 ? catalog.products[0]?.id : undefined;
+      pushers.push(mode === 'engine' ? new EngineSync(register, `http://127.0.0.1:${port}`, server.url, victim) : new SimPusher(register, `http://127.0.0.1:${port}`, () => jitter.next()));
     }
     if (catalog === undefined) throw new Error('no registers');
 
@@ -196,6 +201,9 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
     workloadDone.value = true;
     await officeEdits;
     await misfortunes;
+    if (options.seams?.corruptPulledProduct === true && catalog.products[0] !== undefined) {
+      await (await BackOffice.signIn(server.url)).call('PATCH', `/api/v1/products/${catalog.products[0].id}`, { price: 4321 });
+    }
 
     // Heal: no more faults, everyone online; wait until every register's ops are acknowledged.
     options.onProgress?.(total, total, 'healing');
@@ -221,7 +229,7 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
             return true;
           },
           'every register to converge',
-          { timeoutMs: 60_000, intervalMs: 200 },
+          { timeoutMs: options.convergeTimeoutMs ?? 60_000, intervalMs: 200 },
         );
         converged = true;
       } catch {
