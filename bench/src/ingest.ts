@@ -11,6 +11,7 @@
  *   timed:   every register pushes its remaining batches back to back, all registers at once
  * ```
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BenchWorld, RegisterIdentity } from './registers.js';
 import { provisionRegisters, SimRegister } from './registers.js';
 import type { KassaServer } from './kassa-server.js';
@@ -143,4 +144,51 @@ export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[rank] as number;
+}
+
+/** How the latency run paces its registers. */
+export interface PacedShape {
+  readonly registers: number;
+  /** Pushes per register. */
+  readonly pushes: number;
+  /** Each register pushes one batch this often (registers staggered evenly over the interval). */
+  readonly intervalMs: number;
+  readonly batchSize: number;
+}
+
+/**
+ * Push latency while `registers` registers push at a steady pace: each sends a batch of
+ * `batchSize` sales every `intervalMs` (the next one right after the answer when an answer takes
+ * longer), registers staggered evenly. Fresh registers, on the server the ingest ran on.
+ */
+export async function runPaced(server: KassaServer, shape: PacedShape, progress: (line: string) => void): Promise<{ latenciesMs: number[]; seconds: number; offeredOpsPerS: number }> {
+  const { world, registers } = await provisionRegisters(server.storage, shape.registers, 'L');
+  const plans = registers.map((identity, i) => {
+    const sim = new SimRegister(world, identity, 9000 + i);
+    const bodies = Array.from({ length: shape.pushes }, (_, b) => ({
+      body: JSON.stringify({ ops: Array.from({ length: shape.batchSize }, () => sim.sale(3)) }),
+      lastSeq: (b + 1) * shape.batchSize,
+    }));
+    return { identity, bodies, client: new LoopbackClient(server.baseUrl, registerAddress(40 + i)) };
+  });
+  const offeredOpsPerS = (shape.registers * shape.batchSize * 1000) / shape.intervalMs;
+  progress(`  paced: ${shape.registers} registers, one batch of ${shape.batchSize} every ${shape.intervalMs} ms each (${Math.round(offeredOpsPerS)} ops/s offered)`);
+  const latencies: number[] = [];
+  const started = Date.now();
+  try {
+    await Promise.all(
+      plans.map(async (p, i) => {
+        for (const [k, b] of p.bodies.entries()) {
+          // A schedule, not a wait for a condition: register i's k-th push is due at this time.
+          const due = started + (i * shape.intervalMs) / shape.registers + k * shape.intervalMs;
+          const wait = due - Date.now();
+          if (wait > 0) await delay(wait);
+          latencies.push(await pushBatch(p.client, p.identity.token, b.body, shape.batchSize, b.lastSeq));
+        }
+      }),
+    );
+  } finally {
+    for (const p of plans) p.client.close();
+  }
+  return { latenciesMs: latencies, seconds: (Date.now() - started) / 1000, offeredOpsPerS };
 }

@@ -45,7 +45,7 @@ interface BalanceDeltaEntry {
 }
 
 /** Rows per multi-row upsert (each row ≤ 7 parameters). */
-const CHUNK = 200;
+const CHUNK = 1000;
 
 /**
  * The key of an oversell alert: core's key names product and variant but no store (one derived

@@ -8,7 +8,7 @@
  * computed from two half-views). SQLite has one writer at a time anyway (`begin immediate`).
  * Lock order, everywhere: `registers` row → `server_hlc` row → `change_log_heads` row.
  */
-import { PostgresAdapter } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import { encodeHlc, tickHlc } from '@kassa/core';
 import type { Clock, Hlc } from '@kassa/core';
@@ -29,14 +29,15 @@ export function isPostgres(db: Db): boolean {
  * locks it until the transaction ends. Call inside a transaction.
  */
 export async function lockServerHlc(trx: Transaction<Database>, orgId: string, now: number): Promise<Hlc> {
-  await trx
+  // One statement, one round trip: the upsert creates the row when missing and otherwise "updates"
+  // it to itself, which takes the row lock until the transaction ends (as `select … for update`
+  // would) and returns the stamp as it is.
+  const row = await trx
     .insertInto('server_hlc')
     .values({ org_id: orgId, wall_ms: 0, counter: 0, updated_at: now })
-    .onConflict((oc) => oc.column('org_id').doNothing())
-    .execute();
-  let q = trx.selectFrom('server_hlc').select(['wall_ms', 'counter']).where('org_id', '=', orgId);
-  if (isPostgres(trx)) q = q.forUpdate();
-  const row = await q.executeTakeFirstOrThrow();
+    .onConflict((oc) => oc.column('org_id').doUpdateSet({ wall_ms: sql<number>`server_hlc.wall_ms` }))
+    .returning(['wall_ms', 'counter'])
+    .executeTakeFirstOrThrow();
   return { wallMs: row.wall_ms, counter: row.counter, node: SERVER_HLC_NODE };
 }
 

@@ -91,8 +91,8 @@ interface Taken {
   readonly hash: string;
 }
 
-/** Rows per multi-row insert / `in (…)` list. */
-const CHUNK = 200;
+/** Rows per multi-row insert / `in (…)` list: a 500-op batch in one statement (9 columns → 4,500 parameters). */
+const CHUNK = 500;
 
 function issuesMessage(issues: readonly OpIssue[]): string {
   const shown = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(op)'}: ${i.message}`);
@@ -149,7 +149,10 @@ class BatchApplier {
     this.#lastReceiptNumber = register.lastReceiptNumber;
   }
 
-  /** Reads, in a few queries, which of the batch's seqs and op ids the database already holds. */
+  /**
+   * Reads, in a few queries, which of the batch's seqs and op ids the database already holds, and
+   * the role history of the staff its ops name.
+   */
   async preload(ops: readonly Prepared[]): Promise<void> {
     const { orgId, registerId } = this.#device;
     const seqs = [...new Set(ops.flatMap((p) => (p.head !== null && p.head.seq <= this.#lastSeq ? [p.head.seq] : [])))];
@@ -167,6 +170,22 @@ class BatchApplier {
     for (let i = 0; i < ids.length; i += CHUNK) {
       const rows = await this.#trx.selectFrom('sync_ops').select('op_id').where('org_id', '=', orgId).where('op_id', 'in', ids.slice(i, i + CHUNK)).execute();
       for (const r of rows) this.#dbIds.add(r.op_id);
+    }
+    // The role history of everyone the batch names, in one query (#roleAt reads it from here).
+    const staff = [...new Set(ops.flatMap((p) => (p.parsed.ok ? [p.parsed.op.staffId, ...(p.parsed.op.approvedBy === undefined ? [] : [p.parsed.op.approvedBy])] : [])))];
+    for (let i = 0; i < staff.length; i += CHUNK) {
+      const chunk = staff.slice(i, i + CHUNK);
+      const rows = await this.#trx
+        .selectFrom('staff_role_history')
+        .select(['staff_id', 'role', 'effective_from as from'])
+        .where('org_id', '=', orgId)
+        .where('staff_id', 'in', chunk)
+        .orderBy('staff_id')
+        .orderBy('effective_from')
+        .execute();
+      const byStaff = new Map<string, { role: Role; from: number }[]>(chunk.map((id) => [id, []]));
+      for (const r of rows) byStaff.get(r.staff_id)?.push({ role: r.role, from: r.from });
+      for (const [id, history] of byStaff) this.#roleHistory.set(id, Promise.resolve(history));
     }
   }
 
@@ -500,18 +519,20 @@ class BatchApplier {
 }
 
 async function lockRegister(trx: Transaction<Database>, device: DeviceIdentity): Promise<RegisterState> {
+  // The store's code comes along in the same round trip; only the register's row is locked.
   let q = trx
     .selectFrom('registers')
-    .select(['code', 'store_id', 'revoked', 'last_seq', 'chain_head', 'last_receipt_number'])
-    .where('id', '=', device.registerId)
-    .where('org_id', '=', device.orgId);
-  if (isPostgres(trx)) q = q.forUpdate();
+    .innerJoin('stores', 'stores.id', 'registers.store_id')
+    .select(['registers.code', 'registers.store_id', 'registers.revoked', 'registers.last_seq', 'registers.chain_head', 'registers.last_receipt_number', 'stores.code as store_code'])
+    .where('registers.id', '=', device.registerId)
+    .where('registers.org_id', '=', device.orgId);
+  if (isPostgres(trx)) q = q.forUpdate('registers');
   const reg = await q.executeTakeFirst();
   // Revoked between the token check and this lock: nothing of the batch may be stored.
   if (reg === undefined || reg.revoked === 1) {
     throw new ApiError(401, 'register_revoked', 'this register has been revoked; a manager can export its unsynced data');
   }
-  const store = await trx.selectFrom('stores').select('code').where('id', '=', reg.store_id).executeTakeFirstOrThrow();
+  const store = { code: reg.store_code };
   let receiptNo: string | null = null;
   if (reg.last_receipt_number > 0) {
     try {
