@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --registers N --sales M --chaos P [--kills K] [--restore] [--db pg] [--sync sim|engine] [--seed S] [--json]`
+ * `npm run sim -- --registers N --sales M --chaos P [--kills K] [--restore] [--db pg] [--sync engine|sim] [--seed S] [--json]`
  *
  * Exit code 0 when nothing was lost, nothing doubled and the derived state matches; 1 otherwise
  * (the seed is printed, so `--seed S` replays the run); 2 on bad arguments.
@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { runSim } from './run-sim.js';
 import type { SimReport } from './run-sim.js';
 
-const USAGE = 'usage: npm run sim -- --registers N --sales M --chaos P [--kills K] [--restore] [--db sqlite|pg] [--sync sim|engine] [--seed S] [--json]';
+const USAGE = 'usage: npm run sim -- --registers N --sales M --chaos P [--kills K] [--restore] [--db sqlite|pg] [--sync engine|sim] [--seed S] [--json]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -34,7 +34,7 @@ const { values } = (() => {
         db: { type: 'string', default: 'sqlite' },
         seed: { type: 'string' },
         json: { type: 'boolean', default: false },
-        sync: { type: 'string', default: 'sim' },
+        sync: { type: 'string', default: 'engine' },
       },
       strict: true,
     });

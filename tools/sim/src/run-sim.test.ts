@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { runSim } from './run-sim.js';
 import type { SimDb } from './server-control.js';
 
-// A CI-size run against a real server process: the verdict the product promises. Registers whose
+// A CI-size run against a real server process with the simulator's own push loop: the verdict the product promises. Registers whose
 // clock is behind get their ops quarantined by the server ("forbidden", see the README's known
 // findings); that is reported, with a reason, and does not fail the verdict.
 describe.each<SimDb>(['sqlite', 'pg'])('sim on %s', (db) => {
   it('5 registers × 60 sales, chaos 0.2, 2 server kills: nothing lost, nothing doubled, derived state matches', { timeout: 180_000 }, async () => {
-    const report = await runSim({ registers: 5, sales: 60, chaos: 0.2, kills: 2, restore: false, db, seed: 20261125 });
+    const report = await runSim({ registers: 5, sales: 60, chaos: 0.2, kills: 2, restore: false, db, seed: 20261125, sync: 'sim' });
     expect(report.details.problems.filter((p) => !p.startsWith('quarantined ('))).toEqual([]);
     expect(report).toMatchObject({ lost: 0, duplicated: 0, server_kills: 2, ok: true, db });
     expect(report.details.derivedMismatches).toEqual([]);
@@ -20,9 +20,20 @@ describe.each<SimDb>(['sqlite', 'pg'])('sim on %s', (db) => {
   });
 });
 
+// The same run with the client's own SyncEngine (push and pull): every register also converges
+// on the server's catalog and stock.
+describe.each<SimDb>(['sqlite', 'pg'])('sim with the client sync engine on %s', (db) => {
+  it('5 registers × 60 sales, chaos 0.2, 2 server kills: nothing lost or doubled, every register converges', { timeout: 240_000 }, async () => {
+    const report = await runSim({ registers: 5, sales: 60, chaos: 0.2, kills: 2, restore: false, db, seed: 20261126, sync: 'engine' });
+    expect(report.details.problems.filter((p) => !p.startsWith('quarantined ('))).toEqual([]);
+    expect(report).toMatchObject({ lost: 0, duplicated: 0, server_kills: 2, converged: true, ok: true, db });
+    expect(report.converge_s).toBeLessThan(10);
+  });
+});
+
 describe('the checker can fail', () => {
   it('an engine that silently drops a committed op from its outbox is reported as one loss', { timeout: 120_000 }, async () => {
-    const report = await runSim({ registers: 2, sales: 5, chaos: 0, kills: 0, restore: false, db: 'sqlite', seed: 5, seams: { dropLastOp: true } });
+    const report = await runSim({ registers: 2, sales: 5, chaos: 0, kills: 0, restore: false, db: 'sqlite', seed: 5, sync: 'sim', seams: { dropLastOp: true } });
     expect(report.lost).toBe(1);
     expect(report.ok).toBe(false);
     expect(report.details.problems.some((p) => p.startsWith('lost: R01'))).toBe(true);

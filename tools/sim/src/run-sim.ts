@@ -28,8 +28,8 @@ export interface SimOptions {
   readonly db: SimDb;
   readonly seed: number;
   /**
-   * Who syncs: `sim` (default) is the simulator's minimal push loop (no pull, so no convergence
-   * check); `engine` is the client's own SyncEngine, push and pull, with the convergence check.
+   * Who syncs: `engine` (default) is the client's own SyncEngine, push and pull, with the
+   * convergence check; `sim` is the simulator's minimal push loop (no pull, so `converged: null`).
    */
   readonly sync?: 'engine' | 'sim';
   /** How long registers may take to converge after the heal before the run says they did not (default 60 s). */
@@ -91,7 +91,7 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
   const proxies: ChaosProxy[] = [];
   const registers: SimRegister[] = [];
   const pushers: SimSync[] = [];
-  const mode = options.sync ?? 'sim';
+  const mode = options.sync ?? 'engine';
   let stopBackground = () => undefined as void;
   try {
     options.onProgress?.(0, 1, 'starting the server');
