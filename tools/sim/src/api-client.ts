@@ -73,11 +73,19 @@ export class BackOffice {
 
   /** Pairs a register by manager login (DESIGN §4), creating the register code when it is new. */
   async pair(storeId: string, registerCode: string): Promise<Pairing> {
-    const res = await fetch(`${this.baseUrl}/api/v1/registers/pair`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: SIM_ADMIN.email, password: SIM_ADMIN.password, storeId, registerCode, name: `Sim ${registerCode}` }),
-    });
+    let res: Response;
+    for (;;) {
+      res = await fetch(`${this.baseUrl}/api/v1/registers/pair`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: SIM_ADMIN.email, password: SIM_ADMIN.password, storeId, registerCode, name: `Sim ${registerCode}` }),
+      });
+      // The pairing route is rate-limited per address (DESIGN §4); many registers wait their turn.
+      if (res.status !== 429) break;
+      const retryAfter = Number(res.headers.get('retry-after') ?? '60');
+      await res.text();
+      await new Promise((resolve) => setTimeout(resolve, (Number.isFinite(retryAfter) ? retryAfter : 60) * 1000));
+    }
     const text = await res.text();
     if (res.status !== 200) throw new ApiAnswerError(res.status, text, `pairing ${registerCode}`);
     return JSON.parse(text) as Pairing;
