@@ -313,7 +313,10 @@ class BatchApplier {
    * The role a staff member held at `atMs`, as `staffRoleAt` (staff/staff-roles.ts) reads it — the
    * history row with the latest `effective_from` ≤ `atMs` — from the history read once per batch.
    * One who had no role yet then (a register clock a little behind, right after the person was
-   * added) is given the role they had within the skew bound after it, rather than a refusal.
+   * added) is given the role they had within the skew bound after it, rather than a refusal. An op
+   * stamped before the person existed at all (a register whose clock is far behind, e.g. one that
+   * believes it is 2000) happened at the till all the same: it is judged by the role held now —
+   * never the first role, which a clock set back on purpose could use to regain a role since taken.
    */
   async #roleAt(staffId: string, atMs: number): Promise<Role | undefined> {
     let history = this.#roleHistory.get(staffId);
@@ -329,6 +332,8 @@ class BatchApplier {
     }
     const rows = await history;
     const at = (t: number) => rows.findLast((r) => r.from <= t)?.role;
+    const first = rows[0];
+    if (first !== undefined && atMs + this.#maxDriftMs < first.from) return at(this.#now);
     return at(atMs) ?? at(atMs + this.#maxDriftMs);
   }
 

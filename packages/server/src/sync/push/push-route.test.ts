@@ -399,6 +399,26 @@ describeDb('POST /api/v1/sync/push: permissions at the op\u2019s time', (dbs) =>
     ]);
   });
 
+  it('an op stamped before the staff member existed (a register that believes it is 2000) is judged by the role held now', async () => {
+    const h = await harness(dbs);
+    const in2000 = Date.UTC(2000, 0, 1);
+    // 8011 became a manager and still is; 8021 was created a manager and demoted since.
+    await addStaff(h.db, h.world, sampleId(8011), 'manager', SAMPLE_TIME);
+    await addStaff(h.db, h.world, sampleId(8021), 'manager', SAMPLE_TIME);
+    await h.db.insertInto('staff_role_history').values({ org_id: h.world.orgId, staff_id: sampleId(8021), role: 'cashier', effective_from: SAMPLE_TIME + 500 }).execute();
+    const ops = new OpSequence();
+    const manager = ops.next('stock.adjusted', { staffId: sampleId(8011), hlc: hlcAt(in2000) });
+    const demoted = ops.next('stock.adjusted', { staffId: sampleId(8021), hlc: hlcAt(in2000 + 1000), payload: { movementId: sampleId(8022) } });
+    const r = await h.push([manager, demoted]);
+    // The manager's adjustment happened at the till and applies; the demoted one cannot use a clock
+    // set back to before the demotion (or before existing) to act as the manager they once were.
+    expect(r.results.map((x) => [x.status, x.reason])).toEqual([
+      ['applied', undefined],
+      ['quarantined', 'forbidden'],
+    ]);
+    expect(await factIds(h.db)).toEqual([manager.id]);
+  });
+
   it('a discount above the cashier\u2019s limit needs a manager\u2019s approval on the discount or the op', async () => {
     const h = await harness(dbs);
     const ops = new OpSequence();
