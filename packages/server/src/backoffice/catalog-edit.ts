@@ -27,6 +27,9 @@ import { referenceChanges } from '../sync/pull/reference-docs.js';
 import type { CatalogDocType } from './catalog-fields.js';
 import { writeReferenceFields } from './reference-write.js';
 import type { BackofficeEditResult } from './reference-write.js';
+import { audit } from '../audit/audit.js';
+import { conflictViews } from './conflict-view.js';
+import type { ConflictView } from './conflict-view.js';
 
 /** One edit of a catalog doc by a back-office user. */
 export interface CatalogEdit {
@@ -176,4 +179,28 @@ export async function editCatalogDoc(trx: Trx, edit: CatalogEdit): Promise<Backo
     if (removed.numDeletedRows > 0n) await appendChanges(trx, orgId, await referenceChanges(trx, orgId, docType, [docId]), { clock });
   }
   return result;
+}
+
+/**
+ * A back-office user's edit of one catalog doc, as every catalog `PATCH` route does it: the
+ * checked edit ({@link editCatalogDoc}), a `catalog.updated` audit row when something changed, and
+ * the conflicts the edit revealed, ready to answer with.
+ */
+export async function editCatalogDocAudited(trx: Trx, edit: CatalogEdit): Promise<{ changed: boolean; conflicts: ConflictView[] }> {
+  const { orgId, userId, docType, docId, values, clock } = edit;
+  const result = await editCatalogDoc(trx, edit);
+  if (result.changed) {
+    await audit(trx, {
+      orgId,
+      actorType: 'user',
+      actorId: userId,
+      action: 'catalog.updated',
+      target: { kind: docType, id: docId },
+      details: { fields: result.written, values: Object.fromEntries(result.written.map((f) => [f, values[f] ?? null])), conflicts: result.conflicts.map((c) => c.id) },
+      at: clock.now(),
+    });
+  }
+  const ids = result.conflicts.map((c) => c.id);
+  const rows = ids.length === 0 ? [] : await trx.selectFrom('conflicts').selectAll().where('org_id', '=', orgId).where('id', 'in', ids).orderBy('id').execute();
+  return { changed: result.changed, conflicts: await conflictViews(trx, orgId, rows) };
 }

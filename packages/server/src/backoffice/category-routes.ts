@@ -12,10 +12,10 @@ import { audit } from '../audit/audit.js';
 import { userOf } from '../auth/session.js';
 import type { Database } from '../db/schema.js';
 import { ApiError, ErrorBodySchema } from '../http/api-error.js';
-import { catalogTransaction, editCatalogDoc } from './catalog-edit.js';
+import { catalogTransaction, editCatalogDoc, editCatalogDocAudited } from './catalog-edit.js';
 import { CategoryFieldSchemas as F, SeenHlcsSchema } from './catalog-fields.js';
 import { categoryView, CategoryViewSchema } from './catalog-views.js';
-import { ConflictViewSchema, conflictViews } from './conflict-view.js';
+import { ConflictViewSchema } from './conflict-view.js';
 import { contains, PageInfoShape, PageQueryShape, SearchQuerySchema } from './paging.js';
 import { accessHooks, TAGS } from './route-options.js';
 import type { BackofficeRouteOptions } from './route-options.js';
@@ -132,21 +132,8 @@ export const categoryRoutes: FastifyPluginAsyncZod<BackofficeRouteOptions> = asy
       const values = fieldValues(request.body);
       const out = await catalogTransaction(db, user.orgId, clock, async (trx) => {
         await findCategory(trx, user.orgId, id);
-        const result = await editCatalogDoc(trx, { orgId: user.orgId, userId: user.userId, docType: 'category', docId: id, values, seen: request.body.fieldHlc, clock });
-        if (result.changed) {
-          await audit(trx, {
-            orgId: user.orgId,
-            actorType: 'user',
-            actorId: user.userId,
-            action: 'catalog.updated',
-            target: { kind: 'category', id },
-            details: { fields: result.written, values: Object.fromEntries(result.written.map((f) => [f, values[f] ?? null])), conflicts: result.conflicts.map((c) => c.id) },
-            at: clock.now(),
-          });
-        }
-        const ids = result.conflicts.map((c) => c.id);
-        const rows = ids.length === 0 ? [] : await trx.selectFrom('conflicts').selectAll().where('org_id', '=', user.orgId).where('id', 'in', ids).orderBy('id').execute();
-        return { changed: result.changed, category: await findCategory(trx, user.orgId, id), conflicts: await conflictViews(trx, user.orgId, rows) };
+        const result = await editCatalogDocAudited(trx, { orgId: user.orgId, userId: user.userId, docType: 'category', docId: id, values, seen: request.body.fieldHlc, clock });
+        return { changed: result.changed, category: await findCategory(trx, user.orgId, id), conflicts: result.conflicts };
       });
       if (out.changed) await changeFeed.publish(user.orgId);
       return { category: out.category, conflicts: out.conflicts };

@@ -14,11 +14,11 @@ import { audit } from '../audit/audit.js';
 import { userOf } from '../auth/session.js';
 import type { Database } from '../db/schema.js';
 import { ApiError, ErrorBodySchema } from '../http/api-error.js';
-import { catalogTransaction, editCatalogDoc } from './catalog-edit.js';
+import { catalogTransaction, editCatalogDoc, editCatalogDocAudited } from './catalog-edit.js';
 import { ProductFieldSchemas as F, SeenHlcsSchema } from './catalog-fields.js';
 import { ProductViewSchema, productViews } from './catalog-views.js';
 import type { ProductView } from './catalog-views.js';
-import { ConflictViewSchema, conflictViews } from './conflict-view.js';
+import { ConflictViewSchema } from './conflict-view.js';
 import { contains, PageInfoShape, PageQueryShape, QueryBooleanSchema, SearchQuerySchema } from './paging.js';
 import { accessHooks, TAGS } from './route-options.js';
 import type { BackofficeRouteOptions } from './route-options.js';
@@ -216,21 +216,8 @@ export const productRoutes: FastifyPluginAsyncZod<BackofficeRouteOptions> = asyn
         const before = await findProduct(trx, user.orgId, id);
         const merged = { weighed: request.body.weighed ?? before.weighed, unit: request.body.unit ?? before.unit };
         if (merged.weighed && merged.unit === 'piece') throw new ApiError(400, 'invalid_input', 'a weighed product is sold per kg', { issues: [{ path: '/unit', code: 'custom', message: 'a weighed product is sold per kg' }] });
-        const result = await editCatalogDoc(trx, { orgId: user.orgId, userId: user.userId, docType: 'product', docId: id, values, seen: request.body.fieldHlc, clock });
-        if (result.changed) {
-          await audit(trx, {
-            orgId: user.orgId,
-            actorType: 'user',
-            actorId: user.userId,
-            action: 'catalog.updated',
-            target: { kind: 'product', id },
-            details: { fields: result.written, values: Object.fromEntries(result.written.map((f) => [f, values[f] ?? null])), conflicts: result.conflicts.map((c) => c.id) },
-            at: clock.now(),
-          });
-        }
-        const ids = result.conflicts.map((c) => c.id);
-        const rows = ids.length === 0 ? [] : await trx.selectFrom('conflicts').selectAll().where('org_id', '=', user.orgId).where('id', 'in', ids).orderBy('id').execute();
-        return { changed: result.changed, product: await findProduct(trx, user.orgId, id), conflicts: await conflictViews(trx, user.orgId, rows) };
+        const result = await editCatalogDocAudited(trx, { orgId: user.orgId, userId: user.userId, docType: 'product', docId: id, values, seen: request.body.fieldHlc, clock });
+        return { changed: result.changed, product: await findProduct(trx, user.orgId, id), conflicts: result.conflicts };
       });
       if (out.changed) await changeFeed.publish(user.orgId);
       return { product: out.product, conflicts: out.conflicts };

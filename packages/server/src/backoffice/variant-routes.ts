@@ -17,9 +17,9 @@ import { audit } from '../audit/audit.js';
 import { userOf } from '../auth/session.js';
 import type { Database } from '../db/schema.js';
 import { ApiError, ErrorBodySchema } from '../http/api-error.js';
-import { catalogTransaction, editCatalogDoc } from './catalog-edit.js';
+import { catalogTransaction, editCatalogDoc, editCatalogDocAudited } from './catalog-edit.js';
 import { FieldHlcSchema, SeenHlcsSchema, VariantFieldSchemas as F } from './catalog-fields.js';
-import { ConflictViewSchema, conflictViews } from './conflict-view.js';
+import { ConflictViewSchema } from './conflict-view.js';
 import { accessHooks, TAGS } from './route-options.js';
 import type { BackofficeRouteOptions } from './route-options.js';
 
@@ -173,21 +173,8 @@ export const variantRoutes: FastifyPluginAsyncZod<BackofficeRouteOptions> = asyn
       const values = Object.fromEntries(Object.entries(request.body).filter(([k, v]) => k !== 'fieldHlc' && v !== undefined)) as Record<string, JsonValue>;
       const out = await catalogTransaction(db, user.orgId, clock, async (trx) => {
         await findVariant(trx, user.orgId, id);
-        const result = await editCatalogDoc(trx, { orgId: user.orgId, userId: user.userId, docType: 'variant', docId: id, values, seen: request.body.fieldHlc, clock });
-        if (result.changed) {
-          await audit(trx, {
-            orgId: user.orgId,
-            actorType: 'user',
-            actorId: user.userId,
-            action: 'catalog.updated',
-            target: { kind: 'variant', id },
-            details: { fields: result.written, values: Object.fromEntries(result.written.map((f) => [f, values[f] ?? null])), conflicts: result.conflicts.map((c) => c.id) },
-            at: clock.now(),
-          });
-        }
-        const ids = result.conflicts.map((c) => c.id);
-        const rows = ids.length === 0 ? [] : await trx.selectFrom('conflicts').selectAll().where('org_id', '=', user.orgId).where('id', 'in', ids).orderBy('id').execute();
-        return { changed: result.changed, variant: await findVariant(trx, user.orgId, id), conflicts: await conflictViews(trx, user.orgId, rows) };
+        const result = await editCatalogDocAudited(trx, { orgId: user.orgId, userId: user.userId, docType: 'variant', docId: id, values, seen: request.body.fieldHlc, clock });
+        return { changed: result.changed, variant: await findVariant(trx, user.orgId, id), conflicts: result.conflicts };
       });
       if (out.changed) await changeFeed.publish(user.orgId);
       return { variant: out.variant, conflicts: out.conflicts };
