@@ -303,14 +303,34 @@ export function describeRealServer(kind: DbKind): void {
       await otherEngine.stop();
       await server.sql('UPDATE change_log_heads SET horizon = head, horizon_change_id = (SELECT c.change_id FROM change_log c WHERE c.org_id = change_log_heads.org_id AND c.seq = change_log_heads.head) WHERE org_id = ?', [orgId]);
       await server.sql('DELETE FROM change_log WHERE org_id = ? AND seq <= (SELECT h.horizon FROM change_log_heads h WHERE h.org_id = ?)', [orgId, orgId]);
-      const bootstrapsBefore = phases.filter((ph, i) => ph === 'bootstrapping' && phases[i - 1] !== 'bootstrapping').length;
+      const bootstraps = (): number => phases.filter((ph, i) => ph === 'bootstrapping' && phases[i - 1] !== 'bootstrapping').length;
+      const bootstrapsBefore = bootstraps();
       await engine.start();
+      // Wait for the 410 and the bootstrap it starts before asking "in sync?": the push can drain
+      // the outbox while the pull that gets the 410 is still in flight (a long-poll looks idle), and
+      // under load that answer comes late — "in sync" must not be judged before it.
+      await waitFor('the 410 to start a new bootstrap', () => bootstraps() > bootstrapsBefore);
       await synced(reg, engine);
-      expect(phases.filter((ph, i) => ph === 'bootstrapping' && phases[i - 1] !== 'bootstrapping').length).toBeGreaterThan(bootstrapsBefore);
       expect((await reg.node.store.syncInfo()).pullCursor).not.toBe(cursorBefore);
       const journal = await reg.node.store.journal();
       for (const q of queued) expect(journal.find((j) => j.opId === q.opId)?.status, `op ${String(q.seq)}`).toMatch(/^(applied|duplicate)$/);
       await expectAppliedOnce(reg.deviceId, ids);
+    });
+
+    it('compares its clock with the server’s serverTime on every sync: a register set 10 minutes back says so, and the status follows a correction', async () => {
+      const reg = await newRegister();
+      let offsetMs = -10 * 60_000;
+      const engine = reg.engine({ clock: { now: () => Date.now() + offsetMs } });
+      await engine.start();
+      await synced(reg, engine);
+      await waitFor('a large skew in the status', () => engine.status().clockSkewLarge);
+      // The server is ~10 minutes ahead of this register (a loopback round trip off at most).
+      expect(Math.abs((engine.status().clockSkewMs ?? 0) - 600_000)).toBeLessThan(5_000);
+      // The clock is corrected; the next sync (a sale pushed, the long-poll answered) says so.
+      offsetMs = 0;
+      await sell(reg.node.store);
+      engine.notifyLocalOp();
+      await waitFor('the skew back to small', () => !engine.status().clockSkewLarge && Math.abs(engine.status().clockSkewMs ?? Infinity) < 5_000);
     });
 
     it('revoked with 5 unsynced sales → export → re-pair → import: all 5 applied once, numbering continues', async () => {

@@ -50,6 +50,12 @@ export interface Timed<T> {
   readonly receivedAt: number;
   /** The server's clock: the body's `serverTime`, else the `Date` header (1 s resolution). */
   readonly serverTime: number | undefined;
+  /**
+   * The register's time `serverTime` is compared with: the middle of the round trip, except for a
+   * long-poll, which the server answers (and stamps) at the END of its hold — there the middle
+   * would be off by half the wait, so the answer's arrival is used.
+   */
+  readonly serverTimeAt: number;
 }
 
 /** Pairing by a one-time code from the back office, or by a manager signing in on the register. */
@@ -87,6 +93,7 @@ export class SyncApi {
       signal: options.signal,
       auth: true,
       extraTimeoutMs: options.waitS * 1000,
+      longPoll: options.waitS > 0,
     });
   }
 
@@ -106,7 +113,7 @@ export class SyncApi {
     method: 'GET' | 'POST',
     path: string,
     schema: S,
-    o: { body?: string; signal?: AbortSignal | undefined; auth: boolean; extraTimeoutMs?: number },
+    o: { body?: string; signal?: AbortSignal | undefined; auth: boolean; extraTimeoutMs?: number; longPoll?: boolean },
   ): Promise<Timed<z.infer<S>>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (o.body !== undefined) headers['content-type'] = 'application/json';
@@ -145,7 +152,7 @@ export class SyncApi {
       const fromBody = (body as { serverTime?: unknown }).serverTime;
       const date = res.headers.get('date');
       const serverTime = typeof fromBody === 'number' ? fromBody : date === null || Number.isNaN(Date.parse(date)) ? undefined : Date.parse(date);
-      return { body, sentAt, receivedAt, serverTime };
+      return { body, sentAt, receivedAt, serverTime, serverTimeAt: o.longPoll === true ? receivedAt : (sentAt + receivedAt) / 2 };
     } finally {
       this.#o.timers.clearTimeout(timeout);
       o.signal?.removeEventListener('abort', onAbort);

@@ -443,6 +443,23 @@ describe('sync engine (fake server, fake timers)', () => {
     expect(engine.status().clockSkewMs).toBeGreaterThan(9 * 60_000);
   });
 
+  it('the pull alone carries the comparison, to the millisecond (serverTime, not the 1 s Date header), and every later sync updates it', async () => {
+    const r = rig();
+    r.server.clockOffsetMs = 1_234;
+    const engine = r.engine();
+    await bootstrapped(r, engine);
+    // No push has run since the bootstrap: the skew is the pull's (and the snapshot's).
+    expect(engine.status().clockSkewMs).toBe(1_234);
+    expect(engine.status().clockSkewLarge).toBe(false);
+    // The register's clock is set back 2 minutes (the server's looks 2 min + 1.234 s ahead): the next pull says so.
+    r.server.clockOffsetMs = 121_234;
+    const mia = fixtureId(0x300001);
+    r.server.append({ entity: 'staff', entityId: mia, storeId: FIXTURE.store, op: 'upsert', data: { id: mia, storeId: FIXTURE.store, name: 'Mia Vogel', role: 'cashier', active: true, pin: { kdf: 'pbkdf2-sha256', iterations: 600_000, salt: 'c2FsdA', hash: 'aGFzaA' }, updatedAt: 2 } });
+    await until('the next pull to see the new skew', () => engine.status().clockSkewMs === 121_234);
+    expect(engine.status().clockSkewLarge).toBe(true);
+    expect(r.server.requests.filter((q) => q.route === 'push')).toEqual([]);
+  });
+
   it('two engines on one database: one owner; the other takes over when it stops', async () => {
     const r = rig();
     const a = r.engine();

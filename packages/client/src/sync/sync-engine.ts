@@ -276,8 +276,8 @@ export class SyncEngine {
   #succeeded(loop: LoopName, timed: Timed<unknown>): void {
     const patch: { -readonly [K in keyof SyncStatus]?: SyncStatus[K] } = { lastSuccessfulSyncAt: timed.receivedAt };
     if (timed.serverTime !== undefined) {
-      // The server's clock read at about the middle of the round trip.
-      const skew = Math.round(timed.serverTime - (timed.sentAt + timed.receivedAt) / 2);
+      // The server's clock read at about the middle of the round trip (the end of a long-poll).
+      const skew = Math.round(timed.serverTime - timed.serverTimeAt);
       patch.clockSkewMs = skew;
       patch.clockSkewLarge = Math.abs(skew) > (this.#o.skewWarnMs ?? 60_000);
     }

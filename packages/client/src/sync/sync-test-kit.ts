@@ -341,7 +341,9 @@ export class FakeSyncServer {
     const head = this.#s.log.at(-1)?.seq ?? 0;
     const hasMore = visible.length > limit;
     const cursor = this.#cursor(hasMore ? (page.at(-1)?.seq ?? seq) : head);
-    return this.#json(200, { changes: page.map((c) => ({ ...c, at: this.#clock.now() })), cursor, hasMore }, { date: new Date(this.#clock.now() + this.clockOffsetMs).toUTCString() });
+    // As the real server: `serverTime` in the body (ms), and the `Date` header (1 s).
+    const serverNow = this.#clock.now() + this.clockOffsetMs;
+    return this.#json(200, { changes: page.map((c) => ({ ...c, at: this.#clock.now() })), cursor, hasMore, serverTime: serverNow }, { date: new Date(serverNow).toUTCString() });
   }
 
   #snapshot(u: URL): Response {
@@ -366,6 +368,6 @@ export class FakeSyncServer {
     if (snap === undefined || snap.epoch !== this.#s.epoch) return this.#json(410, { error: 'resync_required', message: 'start the snapshot again', details: { reason: 'other_log' } });
     const items = snap.items.slice(offset, offset + limit);
     const next = offset + limit < snap.items.length ? `${id}-${String(offset + limit)}` : null;
-    return this.#json(200, { items, nextPage: next, cursor: snap.cursor, total: snap.items.length });
+    return this.#json(200, { items, nextPage: next, cursor: snap.cursor, total: snap.items.length, serverTime: this.#clock.now() + this.clockOffsetMs });
   }
 }

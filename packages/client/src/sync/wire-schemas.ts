@@ -49,6 +49,8 @@ export const PullResponseSchema = z.object({
   changes: z.array(PulledChangeSchema),
   cursor: z.string().min(1),
   hasMore: z.boolean(),
+  /** The server's clock (ms): the register compares its own with it on every sync. */
+  serverTime: z.int().min(0).optional(),
 });
 
 /** A pull page. */
@@ -72,6 +74,8 @@ export const SnapshotPageSchema = z.object({
   nextPage: z.string().min(1).nullable(),
   cursor: z.string().min(1),
   total: z.int().min(0),
+  /** The server's clock (ms), as on a pull. */
+  serverTime: z.int().min(0).optional(),
 });
 
 /** A snapshot page. */
