@@ -12,6 +12,9 @@ import { createLogger } from './http/logger.js';
 import { describeDb } from './testing/describe-db.js';
 import { manualClock } from '@kassa/core';
 import { SERVER_VERSION } from './version.js';
+import { ensureLog } from './sync/change-log.js';
+import { encodeCursor } from './sync/pull/cursor.js';
+import { bearer, createTenant } from './sync/pull/test-fixtures.js';
 
 const config = loadConfig({}, '/tmp');
 const clock = manualClock(Date.UTC(2026, 0, 1));
@@ -169,6 +172,37 @@ describe('HTTP edge', () => {
     expect(res.headers['x-request-id']).toBe('till-7.42');
     const generated = await app.inject({ method: 'GET', url: '/', headers: { 'x-request-id': 'bad id with spaces' } });
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers the register sync routes without helmet\'s browser headers, keeping nosniff', async () => {
+    const app = await testApp();
+    const storage = open.at(-1)?.storage;
+    if (!storage) throw new Error('no storage');
+    await migrateToLatest(storage.db);
+    const tenant = await createTenant(storage.db, 'Org');
+    const store = tenant.stores[0];
+    if (!store) throw new Error('fixture has a store');
+    const log = await ensureLog(storage.db, tenant.orgId);
+    const since = encodeCursor({ epoch: log.epoch, seq: 0, changeId: null });
+    const answers = [
+      await app.inject({ method: 'GET', url: `/api/v1/sync/pull?since=${since}`, headers: bearer(store) }),
+      await app.inject({ method: 'GET', url: '/api/v1/sync/snapshot', headers: bearer(store) }),
+      await app.inject({ method: 'POST', url: '/api/v1/sync/push', headers: bearer(store), payload: { ops: [] } }),
+      await app.inject({ method: 'GET', url: `/api/v1/sync/pull?since=${since}` }),
+    ];
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 401]);
+    for (const a of answers) {
+      expect(a.headers['x-content-type-options']).toBe('nosniff');
+      for (const browserOnly of ['content-security-policy', 'strict-transport-security', 'cross-origin-opener-policy', 'x-frame-options', 'referrer-policy']) {
+        expect(a.headers[browserOnly], browserOnly).toBeUndefined();
+      }
+    }
+    // Pages, the docs and the back-office API keep every header.
+    for (const url of ['/', '/docs/json', '/api/v1/products']) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.headers['content-security-policy'], url).toContain("default-src 'self'");
+      expect(res.headers['strict-transport-security'], url).toBeDefined();
+    }
   });
 
   it('on close stops accepting but finishes a request in flight', async () => {

@@ -24,6 +24,7 @@ import type { ServerConfig } from './config.js';
 import type { Storage } from './db/database.js';
 import { installErrorMapper } from './http/api-error.js';
 import { createMetrics, recordRequestDurations } from './http/metrics.js';
+import { keyRoutes } from './keys/key-routes.js';
 import { registerRoutes } from './registers/register-routes.js';
 import { staffRoutes } from './staff/staff-routes.js';
 import { systemRoutes } from './http/system-routes.js';
@@ -61,6 +62,25 @@ export interface AppDeps {
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Routes a register syncs through (push, pull, snapshot): JSON for a program, not a browser. */
+export const SYNC_ROUTE_PREFIX = '/api/v1/sync/';
+
+/** Helmet on the sync routes: every browser header off but `X-Content-Type-Options: nosniff`. */
+const SYNC_HELMET = {
+  contentSecurityPolicy: false,
+  crossOriginEmbedderPolicy: false,
+  crossOriginOpenerPolicy: false,
+  crossOriginResourcePolicy: false,
+  originAgentCluster: false,
+  referrerPolicy: false,
+  strictTransportSecurity: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xFrameOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+} as const;
 
 /**
  * Builds the HTTP application without listening, so tests drive it with `app.inject` and
@@ -107,6 +127,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (closing) reply.header('connection', 'close');
   });
 
+  // The register's sync routes answer JSON to a program, not a page to a browser: helmet's browser
+  // headers (CSP, HSTS, COOP, …, ~600 bytes) would be most of a one-change pull on the wire. They
+  // keep `nosniff` only; HTML, the docs and the back-office API keep every header (docs/adr/0017).
+  // Added before helmet, whose own onRoute hook reads `route.helmet` after this one set it.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(SYNC_ROUTE_PREFIX)) route.helmet = SYNC_HELMET;
+  });
   await app.register(helmet, {
     contentSecurityPolicy: {
       // Registers reach the server over plain HTTP on the shop's LAN: upgrading would break them.
@@ -163,6 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
   await app.register(authRoutes, { ...session, authRateLimit });
   await app.register(registerRoutes, { ...session, authRateLimit });
+  await app.register(keyRoutes, session);
   await app.register(staffRoutes, { ...session, changeFeed });
   await app.register(auditRoutes, session);
   // Catalog, stores, stock, alerts, conflicts, quarantine (docs/adr/0016).
