@@ -10,6 +10,7 @@ import type { Storage } from '../../db/database.js';
 import { ErrorBodySchema } from '../../http/api-error.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { ChangeFeed } from '../change-feed.js';
+import { applyDuplicatesAgain, dedupeOffFromEnv } from './dedupe-off-seam.js';
 import { pushBatch } from './push-batch.js';
 import { createPushMetrics, recordPush } from './push-metrics.js';
 import { DocumentedOpSchema, PUSH_BODY_LIMIT_BYTES, PushRequestSchema, PushResponseSchema } from './push-schemas.js';
@@ -22,6 +23,11 @@ export interface PushRouteOptions {
   readonly metrics: Metrics;
   /** How far ahead of the server a register's clock is believed; core's default when absent. */
   readonly maxDriftMs?: number;
+  /**
+   * TEST-ONLY: exactly-once turned off (re-deliveries counted again, see `dedupe-off-seam.ts`).
+   * Defaults to `KASSA_TEST_DEDUPE_OFF=1`, which is honoured only with `NODE_ENV=test`.
+   */
+  readonly testDedupeOff?: boolean;
 }
 
 // Keeps the `Op` component in the OpenAPI document: the body's ops refer to it.
@@ -38,6 +44,8 @@ void DocumentedOpSchema;
 export const pushRoute: FastifyPluginAsyncZod<PushRouteOptions> = async (app, opts) => {
   const pushMetrics = createPushMetrics(opts.metrics.registry);
   const deps = { db: opts.storage.db, clock: opts.clock, ...(opts.maxDriftMs === undefined ? {} : { maxDriftMs: opts.maxDriftMs }) };
+  const dedupeOff = opts.testDedupeOff ?? dedupeOffFromEnv(process.env);
+  if (dedupeOff) app.log.warn('TEST SEAM: exactly-once is OFF (KASSA_TEST_DEDUPE_OFF): re-delivered ops are counted again');
 
   app.post(
     '/api/v1/sync/push',
@@ -62,10 +70,13 @@ export const pushRoute: FastifyPluginAsyncZod<PushRouteOptions> = async (app, op
       const { ops } = request.body;
       const outcome = await pushBatch(deps, device, ops);
       recordPush(pushMetrics, ops.length, outcome.counts);
+      const { response, changesAppended } = dedupeOff
+        ? await applyDuplicatesAgain(opts.storage.db, opts.clock, device, ops, outcome.response).then((again) => ({ ...again, changesAppended: again.changesAppended + outcome.changesAppended }))
+        : outcome;
       // After the commit: wake long-polls (here and, on PostgreSQL, in other processes).
-      if (outcome.changesAppended > 0) void opts.changeFeed.publish(device.orgId);
-      request.log.info({ deviceId: device.registerId, ops: ops.length, ackedSeq: outcome.response.ackedSeq, counts: outcome.counts }, 'push applied');
-      return outcome.response;
+      if (changesAppended > 0) void opts.changeFeed.publish(device.orgId);
+      request.log.info({ deviceId: device.registerId, ops: ops.length, ackedSeq: response.ackedSeq, counts: outcome.counts }, 'push applied');
+      return response;
     },
   );
 };
