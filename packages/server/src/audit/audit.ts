@@ -33,7 +33,10 @@ export type AuditAction =
   | 'quarantine.dismissed'
   | 'quarantine.retried'
   | 'stock.adjusted'
-  | 'stock.received';
+  | 'stock.received'
+  // keys for personal data (keys/)
+  | 'keys.escrowed'
+  | 'keys.escrow_released';
 
 /** What an action was done to. */
 export interface AuditTarget {

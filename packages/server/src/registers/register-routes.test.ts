@@ -23,6 +23,7 @@ interface Paired {
   resume: { lastSeq: number; lastReceiptNumber: number; chainHead: string | null };
   repaired: boolean;
   serverTime: number;
+  serverKey: { keyId: string; publicKey: string };
 }
 
 describeDb('registers: pairing, revocation, list', (dbs) => {
@@ -70,7 +71,7 @@ describeDb('registers: pairing, revocation, list', (dbs) => {
   });
 
   it('pairs with a code: first free register, token works on /registers/me, only its SHA-256 stored; the code is single use', async () => {
-    const { db, org, newCode, pair, me } = await setup();
+    const { db, org, newCode, pair, me, app } = await setup();
     const { code } = await newCode();
     const res = await pair({ code: `${code.slice(0, 4).toLowerCase()}-${code.slice(4)}`, name: 'Front till' });
     expect(res.statusCode, res.body).toBe(200);
@@ -84,6 +85,7 @@ describeDb('registers: pairing, revocation, list', (dbs) => {
       resume: { lastSeq: 0, lastReceiptNumber: 0, chainHead: null },
       repaired: false,
       serverTime: T0,
+      serverKey: { keyId: expect.stringMatching(/^[A-Za-z0-9_-]{11}$/) as string, publicKey: expect.stringMatching(/^[A-Za-z0-9_-]{87}$/) as string },
     });
     const row = await db.selectFrom('registers').selectAll().where('id', '=', paired.deviceId).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ token_hash: sha256Hex(paired.token), revoked: 0, paired_at: T0, name: 'Front till' });
@@ -101,6 +103,9 @@ describeDb('registers: pairing, revocation, list', (dbs) => {
       serverTime: T0,
     });
     expect((await me('A'.repeat(43))).json()).toMatchObject({ error: 'invalid_token' });
+    // The organisation's key for personal data, the same the key route serves (keys/).
+    const key = await app.inject({ method: 'GET', url: '/api/v1/keys/server', headers: { authorization: `Bearer ${paired.token}` } });
+    expect(key.json()).toEqual(paired.serverKey);
 
     const before = await dumpTables(db);
     const again = await pair({ code });
@@ -214,6 +219,7 @@ describeDb('registers: pairing, revocation, list', (dbs) => {
       resume: { lastSeq: 1234, lastReceiptNumber: 987, chainHead: 'ab'.repeat(32) },
       repaired: true,
       serverTime: T0 + 60_000,
+      serverKey: { keyId: expect.stringMatching(/^[A-Za-z0-9_-]{11}$/) as string, publicKey: expect.stringMatching(/^[A-Za-z0-9_-]{87}$/) as string },
     });
     expect(second.token).not.toBe(first.token);
     expect((await me(first.token)).json()).toMatchObject({ error: 'invalid_token' });

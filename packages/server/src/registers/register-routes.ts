@@ -27,6 +27,8 @@ import { requireUser, userOf } from '../auth/session.js';
 import { requireOwnStore } from '../auth/tenancy.js';
 import type { Database } from '../db/schema.js';
 import { ApiError, ErrorBodySchema } from '../http/api-error.js';
+import { ServerKeySchema } from '../keys/key-routes.js';
+import { orgKey } from '../keys/org-keys.js';
 import { PAIRING_CODE_TTL_MS, generatePairingCode, hashPairingCode, normalizePairingCode } from './pairing-code.js';
 import type { PairingResult } from './pairing.js';
 import { PairingRaceError, isUniqueViolation, pairRegister, resumeOf } from './pairing.js';
@@ -56,6 +58,7 @@ export const PairingResultSchema = z
     resume: ResumeSchema,
     repaired: z.boolean().describe('this register code was paired before; its old token no longer works'),
     serverTime: z.int(),
+    serverKey: ServerKeySchema.describe('the organisation’s public key: personal fields of ops and the key escrow are sealed to it (docs/adr/0032)'),
   })
   .meta({ id: 'PairingResult' });
 
@@ -315,8 +318,10 @@ export const registerRoutes: FastifyPluginAsyncZod<RegisterRoutesOptions> = asyn
       for (let attempt = 1; ; attempt++) {
         const now = clock.now();
         try {
+          let orgId = '';
           const result = await db.transaction().execute(async (trx) => {
             const target = await authorize(trx, now);
+            orgId = target.orgId;
             const paired = await pairRegister(trx, { ...target, name: body.name, now });
             await target.finish(paired);
             return paired;
@@ -330,6 +335,7 @@ export const registerRoutes: FastifyPluginAsyncZod<RegisterRoutesOptions> = asyn
             resume: result.resume,
             repaired: result.repaired,
             serverTime: now,
+            serverKey: await orgKey(db, orgId, now).then((k) => ({ keyId: k.keyId, publicKey: k.publicKey })),
           };
         } catch (err) {
           if (attempt < PAIR_ATTEMPTS && (err instanceof PairingRaceError || isUniqueViolation(err))) continue;

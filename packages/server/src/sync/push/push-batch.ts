@@ -58,6 +58,7 @@ import { applyReferenceEdit } from '../apply/reference-edit.js';
 import { isPostgres, lockServerHlc, saveServerHlc } from '../apply/server-hlc.js';
 import { appendChanges } from '../change-log.js';
 import type { ChangeInput } from '../change-log.js';
+import { openPersonalFields } from '../../keys/open-fields.js';
 import { sha256Native } from './op-canonical.js';
 import { checkOpPermissions } from './op-permissions.js';
 import { preparePushedOps } from './prepare-pool.js';
@@ -245,6 +246,9 @@ class BatchApplier {
       return this.#quarantine(p, 'forbidden', message, { denial }, head);
     }
 
+    // Personal fields sealed to the organisation's key are opened before they are applied (keys/).
+    const personal = await openPersonalFields(this.#trx, this.#device.orgId, stamped, this.#now);
+    if (!personal.ok) return this.#quarantine(p, 'invalid', personal.message, { field: personal.field }, head);
     if (isFactOp(stamped)) {
       this.#changes.push(...(await this.#facts.add(stamped, head.seq, op.hlc)));
     } else {
