@@ -25,6 +25,7 @@ import type { Storage } from './db/database.js';
 import { installErrorMapper } from './http/api-error.js';
 import { createMetrics, recordRequestDurations } from './http/metrics.js';
 import { keyRoutes } from './keys/key-routes.js';
+import { dataLossRoute } from './registers/data-loss-route.js';
 import { registerRoutes } from './registers/register-routes.js';
 import { staffRoutes } from './staff/staff-routes.js';
 import { systemRoutes } from './http/system-routes.js';
@@ -190,6 +191,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
   await app.register(authRoutes, { ...session, authRateLimit });
   await app.register(registerRoutes, { ...session, authRateLimit });
+  // A register's report of its lost database → an alert (docs/adr/0033).
+  await app.register(dataLossRoute, session);
   await app.register(keyRoutes, session);
   await app.register(staffRoutes, { ...session, changeFeed });
   await app.register(auditRoutes, session);
