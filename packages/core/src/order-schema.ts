@@ -95,6 +95,16 @@ const cardNumberFree = (field: string) =>
     .max(64)
     .refine((s) => !containsCardNumber(s), { message: `${field} must not contain a card number` });
 
+/**
+ * A payment reference sealed to the server's key (a `k1.` envelope, docs/adr/0032): registers
+ * seal a card tender's approval code and provider reference before they store or send them. A
+ * sealed reference holds no card number in clear by construction (base64url only).
+ */
+export const SealedReferenceSchema = z.string().max(1024).regex(/^k1\.[A-Za-z0-9_-]{100,}$/, 'a k1 sealed envelope');
+
+/** A card tender's payment reference: in clear (≤ 64 characters, no card number) or sealed. */
+const paymentReference = (field: string) => z.union([SealedReferenceSchema, cardNumberFree(field)]);
+
 /** How a sale was paid; several tenders make a split payment. */
 export const TenderSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -111,8 +121,8 @@ export const TenderSchema = z.discriminatedUnion('kind', [
     amount: NonNegativeMinorUnitsSchema,
     brand: z.string().min(1).max(32),
     last4: z.string().regex(/^\d{4}$/, 'four digits'),
-    approvalCode: cardNumberFree('approvalCode'),
-    providerRef: cardNumberFree('providerRef'),
+    approvalCode: paymentReference('approvalCode'),
+    providerRef: paymentReference('providerRef'),
   }),
   z.strictObject({
     tenderId: IdSchema,
