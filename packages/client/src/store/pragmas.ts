@@ -21,4 +21,7 @@ export function applyPragmas(db: SqlDb): void {
   // FULL: the journal is synced before the database is written and again at commit, so a sale the
   // cashier was told is done survives a power cut. NORMAL would only keep the file consistent.
   db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+  // Deleted and re-sealed values (a rotation, an erased customer) are overwritten with zeros, not
+  // left in free pages of the file (docs/adr/0032).
+  db.exec('PRAGMA secure_delete = ON;');
 }
