@@ -18,8 +18,10 @@ function runCli(args: readonly string[]): Promise<{ code: number | null; stdout:
   });
 }
 
-// No timing is asserted: only that a tiny run produces every figure, as one JSON object.
-it('prints one JSON object with every named figure as a finite positive number (quick run)', async () => {
+// No timing is asserted: only that a tiny run produces every figure, as one JSON object. The quick
+// run starts four server processes (Kassa on SQLite twice and on PostgreSQL, PouchDB), builds the
+// register's bench page and drives it in Chromium.
+it('prints one JSON object with every named figure as a finite positive number (quick run)', { timeout: 300_000 }, async () => {
   const { code, stdout, stderr } = await runCli(['--json', '--quick']);
   expect(code, stderr).toBe(0);
   const report = JSON.parse(stdout) as Record<string, unknown>;
@@ -30,6 +32,9 @@ it('prints one JSON object with every named figure as a finite positive number (
   }
   expect(report['machine']).toMatchObject({ cpus: expect.any(Number), node: process.versions.node });
   expect(report['quick']).toBe(true);
+  // The register's figures come with what was checked: the drained ops (20 sales, the shift, 60
+  // stock adjustments) and the store worker whose heap was read besides the page's.
+  expect(report['details']).toMatchObject({ register: { drain: { sales: 20, ops: 81 }, chromium: { heapMb: { workers: 1 } } } });
 });
 
 it('refuses an unknown figure name with a message naming the known ones', async () => {

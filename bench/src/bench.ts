@@ -14,6 +14,7 @@ import { startKassa } from './kassa-server.js';
 import { LoopbackClient } from './net.js';
 import { runPouch } from './pouchdb.js';
 import { bootstrap, oneProductDelta, pullAll } from './pull.js';
+import { REGISTER_FIGURES, REGISTER_GOALS, runRegisterFigures } from './register/figures.js';
 
 /** Every figure, by its stable name. */
 export const FIGURES = [
@@ -24,6 +25,7 @@ export const FIGURES = [
   'push_p99_ms_20_registers',
   'pull_changes_per_s',
   'delta_bytes_one_product',
+  ...REGISTER_FIGURES,
 ] as const;
 
 /** A figure's name. */
@@ -34,13 +36,14 @@ export function isFigure(name: string): name is FigureName {
   return (FIGURES as readonly string[]).includes(name);
 }
 
-/** The goals of issue 6, as text for the table. */
+/** The goals of issues 6 and 7, as text for the table. */
 export const GOALS: Partial<Record<FigureName, string>> = {
   ingest_ops_per_s_sqlite: '≈ 20,000 (≥ 5× PouchDB)',
   ingest_ops_per_s_pg: '≥ 5,000',
   ingest_vs_pouchdb: '≥ 5',
   push_p99_ms_20_registers: '< 50',
   delta_bytes_one_product: '< 1,024',
+  ...REGISTER_GOALS,
 };
 
 /** Where the figures came from. */
@@ -199,6 +202,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const pouch = await runPouch(docs, shape.batchSize, log);
       figures.pouchdb_push_docs_per_s = pouch.docsPerS;
       details['pouchdb'] = { docs: pouch.docs, seconds: pouch.seconds };
+    }
+
+    if (REGISTER_FIGURES.some((f) => want.has(f))) {
+      const register = await runRegisterFigures(want, options.quick, log);
+      Object.assign(figures, register.figures);
+      details['register'] = register.details;
     }
 
     const ingest = figures.ingest_ops_per_s_sqlite;

@@ -93,7 +93,10 @@ type Answer<T> = { readonly ok: true; readonly value: T } | { readonly ok: false
 /** Calls `kassaBench[method](...args)` in the page and rethrows its error with its message. */
 async function inPage<T>(page: Page, method: string, args: unknown[]): Promise<T> {
   const answer = await page.evaluate(
-    ([m, a]) => (globalThis as unknown as { kassaBench: Record<string, (...x: unknown[]) => Promise<Answer<unknown>>> }).kassaBench[m]?.(...a) ?? Promise.resolve({ ok: false, error: { message: `no ${m}` } }),
+    ([m, a]): Promise<Answer<unknown>> => {
+      const fn = (globalThis as unknown as { kassaBench: Record<string, ((...x: unknown[]) => Promise<Answer<unknown>>) | undefined> }).kassaBench[m];
+      return fn === undefined ? Promise.resolve({ ok: false, error: { message: `no ${m}` } }) : fn(...a);
+    },
     [method, args] as [string, unknown[]],
   );
   if (answer.ok) return answer.value as T;
