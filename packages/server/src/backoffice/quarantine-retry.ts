@@ -1,7 +1,8 @@
 /**
  * Retrying a quarantined op after a fix (DESIGN §3): the stored op, exactly as the register sent
- * it, is judged again the way a push judges a new op, and applied through the push side's own
- * appliers — `FactBatch` for facts, `applyReferenceEdit` for reference edits — so a retried op has
+ * it, is judged again by the push's own judge (`sync/push/op-judge.ts`: HLC receive and clamp,
+ * roles and store limits at the op's time) and applied through the push side's own appliers —
+ * `FactBatch` for facts, `applyReferenceOp` for reference edits — so a retried op is judged and has
  * the same effects (facts, stock, alerts, change log) as one that was never quarantined.
  *
  * ```
@@ -10,7 +11,8 @@
  *                  ├─ names another register/store ───────────► still quarantined (forged)
  *                  ├─ its id already applied (another op) ────► still quarantined (duplicate_id)
  *                  ├─ HLC received (clamped when far ahead)
- *                  ├─ permissions at the op's time ─ denied ──► still quarantined (forbidden)
+ *                  ├─ roles and limits at the op's time ─ denied ► still quarantined (forbidden)
+ *                  ├─ sealed personal fields do not open ─────► still quarantined (invalid)
  *                  │    (optionally with a manager's approval from the back office)
  *                  └─ apply; its seq's journal row becomes `applied` ─► retried
  * ```
@@ -25,14 +27,15 @@
  * given at the till — with the approving user's role — and which is recorded in the audit log.
  */
 import type { Selectable, Transaction } from 'kysely';
-import { decodeHlc, DEFAULT_MAX_DRIFT_MS, DEFAULT_STORE_LIMITS, encodeHlc, isFactOp, parseOp, receiveHlc } from '@kassa/core';
-import type { Clock, Op, ReferenceOp, Role } from '@kassa/core';
+import { isFactOp, parseOp } from '@kassa/core';
+import type { Clock, ReferenceOp, Role } from '@kassa/core';
 import type { Database, QuarantineTable } from '../db/schema.js';
+import { openPersonalFields } from '../keys/open-fields.js';
 import { FactBatch } from '../sync/apply/apply-fact.js';
-import { applyReferenceEdit } from '../sync/apply/reference-edit.js';
 import { isPostgres, lockServerHlc, saveServerHlc } from '../sync/apply/server-hlc.js';
 import { appendChanges } from '../sync/change-log.js';
-import { checkOpPermissions } from '../sync/push/op-permissions.js';
+import { applyReferenceOp } from '../sync/push/apply-reference-op.js';
+import { denialMessage, OpJudge } from '../sync/push/op-judge.js';
 import type { PermissionDenial } from '../sync/push/op-permissions.js';
 
 /** What a retry found. */
@@ -84,7 +87,6 @@ const still = (reason: Extract<RetryOutcome, { status: 'still_quarantined' }>['r
  */
 export async function retryQuarantinedOp(trx: Transaction<Database>, input: RetryInput): Promise<RetryResult> {
   const { orgId, row, clock } = input;
-  const maxDriftMs = input.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS;
   const parsed = parseOp(JSON.parse(row.op_json));
   if (!parsed.ok) {
     const message = parsed.issues
@@ -100,7 +102,9 @@ export async function retryQuarantinedOp(trx: Transaction<Database>, input: Retr
   const seq = row.seq;
 
   // Lock order, as a push takes it: register row → server HLC row → change-log head.
-  if (isPostgres(trx)) await trx.selectFrom('registers').select('id').where('id', '=', row.register_id).forUpdate().execute();
+  let q = trx.selectFrom('registers').select('created_at').where('org_id', '=', orgId).where('id', '=', row.register_id);
+  if (isPostgres(trx)) q = q.forUpdate();
+  const register = await q.executeTakeFirstOrThrow();
   const now = clock.now();
   const serverHlc = await lockServerHlc(trx, orgId, now);
 
@@ -108,38 +112,20 @@ export async function retryQuarantinedOp(trx: Transaction<Database>, input: Retr
   const taken = await trx.selectFrom('sync_ops').select('seq').where('org_id', '=', orgId).where('op_id', '=', op.id).where('status', '=', 'applied').executeTakeFirst();
   if (applied !== undefined || taken !== undefined) return still('duplicate_id', `op id ${op.id} is already applied (another op under that id)`);
 
-  // The HLC rule of a push: a stamp beyond the skew bound is replaced by the server's.
-  const receipt = receiveHlc(serverHlc, decodeHlc(op.hlc), now, maxDriftMs);
-  await saveServerHlc(trx, orgId, receipt.hlc, now);
-  const serverStamp = encodeHlc(receipt.hlc);
-  const limit = now + maxDriftMs;
-  let clamped = receipt.clamped;
-  let stamped: Op = clamped ? { ...op, hlc: serverStamp } : op;
-  if (stamped.type === 'customer.upserted' || stamped.type === 'product.edited' || stamped.type === 'reference.edited') {
-    const writes = stamped.payload.writes;
-    if (writes.some((w) => decodeHlc(w.hlc).wallMs > limit)) {
-      clamped = true;
-      stamped = { ...stamped, payload: { ...stamped.payload, writes: writes.map((w) => (decodeHlc(w.hlc).wallMs > limit ? { ...w, hlc: serverStamp } : w)) } } as Op;
-    }
-  }
-
-  const at = decodeHlc(stamped.hlc).wallMs;
-  const history = await trx
-    .selectFrom('staff_role_history')
-    .select(['staff_id', 'role', 'effective_from'])
-    .where('org_id', '=', orgId)
-    .orderBy('effective_from')
-    .execute();
-  const roleAt = (staffId: string, t: number) => history.findLast((r) => r.staff_id === staffId && r.effective_from <= t)?.role;
+  // The push's own checks: HLC receive (clamped beyond the skew bound), roles and limits at the op's time.
+  const judge = new OpJudge(
+    trx,
+    { orgId, storeId: row.store_id, registerId: row.register_id, createdAt: register.created_at },
+    { hlc: serverHlc, now, maxDriftMs: input.maxDriftMs, clockAlerts: false },
+  );
+  const { op: stamped, clamped } = await judge.stamp(op);
+  await saveServerHlc(trx, orgId, judge.hlc, now);
   const approver = input.approver;
-  const judged: Op = approver === undefined ? stamped : ({ ...stamped, approvedBy: approver.userId } as Op);
-  const denial = await checkOpPermissions(judged, DEFAULT_STORE_LIMITS, async (staffId) => {
-    if (approver !== undefined && staffId === approver.userId) return approver.role;
-    return roleAt(staffId, at) ?? roleAt(staffId, at + maxDriftMs);
-  });
-  if (denial !== undefined) {
-    return still('forbidden', `${denial.staffId} (${denial.role ?? 'unknown'}) may not ${denial.action} (${denial.what}): ${denial.reason}`, denial);
-  }
+  const denial = await judge.permissions(stamped, approver === undefined ? undefined : { userId: approver.userId, role: approver.role });
+  if (denial !== undefined) return still('forbidden', denialMessage(denial), denial);
+  // Sealed personal fields are opened as the push opens them (keys/).
+  const personal = await openPersonalFields(trx, orgId, stamped, now);
+  if (!personal.ok) return still('invalid', personal.message);
 
   let logged: boolean;
   if (isFactOp(stamped)) {
@@ -149,21 +135,7 @@ export async function retryQuarantinedOp(trx: Transaction<Database>, input: Retr
     await appendChanges(trx, orgId, changes, { clock });
     logged = changes.length > 0;
   } else {
-    const ref = stamped as ReferenceOp;
-    const target =
-      ref.type === 'customer.upserted'
-        ? { docType: 'customer' as const, docId: ref.payload.customerId }
-        : ref.type === 'product.edited'
-          ? { docType: 'product' as const, docId: ref.payload.productId }
-          : { docType: ref.payload.docType, docId: ref.payload.docId };
-    const result = await applyReferenceEdit(trx, {
-      orgId,
-      ...target,
-      writes: ref.payload.writes,
-      source: { kind: 'register', registerId: row.register_id, storeId: row.store_id, staffId: ref.staffId, opId: ref.id },
-      clock,
-    });
-    logged = result.changed;
+    logged = await applyReferenceOp(trx, { orgId, storeId: row.store_id, registerId: row.register_id }, stamped as ReferenceOp, clock);
   }
   await trx
     .updateTable('sync_ops')

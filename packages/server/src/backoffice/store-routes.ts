@@ -21,6 +21,7 @@ import type { StoreSettings } from '../store-settings.js';
 import { lockServerHlc } from '../sync/apply/server-hlc.js';
 import { appendChanges } from '../sync/change-log.js';
 import { referenceChanges } from '../sync/pull/reference-docs.js';
+import { recordStoreLimits } from '../sync/push/store-limits.js';
 import { accessHooks, TAGS } from './route-options.js';
 import type { BackofficeRouteOptions } from './route-options.js';
 
@@ -181,6 +182,10 @@ export const storeRoutes: FastifyPluginAsyncZod<BackofficeRouteOptions> = async 
           .where('org_id', '=', user.orgId)
           .where('id', '=', id)
           .execute();
+        // Ops made before now are still judged by the limits they were made under.
+        if (changed.includes('limits')) {
+          await recordStoreLimits(trx, { orgId: user.orgId, storeId: id, storeCreatedAt: row.created_at, before: before.limits, after: after.limits, effectiveFrom: now });
+        }
         await appendChanges(trx, user.orgId, await referenceChanges(trx, user.orgId, 'store', [id]), { clock });
         await audit(trx, {
           orgId: user.orgId,

@@ -34,6 +34,7 @@ const TABLES = [
   'staff_role_history',
   'stock_levels',
   'stock_movements',
+  'store_limits_history',
   'stores',
   'sync_ops',
   'tax_rates',

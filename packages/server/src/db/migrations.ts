@@ -5,6 +5,7 @@ import { m0003_sync_push } from './migrations/0003-sync-push.js';
 import { m0004_change_log } from './migrations/0004-change-log.js';
 import { m0005_backoffice } from './migrations/0005-backoffice.js';
 import { m0008_keys } from './migrations/0008-keys.js';
+import { m0006_limits_history_customer_store } from './migrations/0006-limits-history-customer-store.js';
 
 /*
  * One migration set for SQLite and PostgreSQL. Only portable column types are used:
@@ -218,6 +219,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003_sync_push': m0003_sync_push,
   '0004_change_log': m0004_change_log,
   '0005_backoffice': m0005_backoffice,
+  '0006_limits_history_customer_store': m0006_limits_history_customer_store,
   '0008_keys': m0008_keys,
 };
 

@@ -200,6 +200,7 @@ export interface Database {
   barcodes: BarcodesTable;
   audit_log: AuditLogTable;
   staff_role_history: StaffRoleHistoryTable;
+  store_limits_history: StoreLimitsHistoryTable;
   change_log_heads: ChangeLogHeadsTable;
   change_log: ChangeLogTable;
   sync_ops: SyncOpsTable;
@@ -250,6 +251,15 @@ export interface ChangeLogTable {
   /** JSON: the entity's full current document, or the fact. */
   data_json: string;
   created_at: number;
+}
+
+/** A store's permission limits from `effective_from` until the next row (sync/push/store-limits.ts). */
+export interface StoreLimitsHistoryTable {
+  org_id: string;
+  store_id: string;
+  effective_from: number;
+  /** JSON of core's `StoreLimits`; null: core's defaults. */
+  limits_json: string | null;
 }
 
 /** The role a staff member held from `effective_from` until the next row (staff/staff-roles.ts). */
@@ -414,6 +424,8 @@ export interface ConflictsTable {
 export interface CustomersTable {
   id: string;
   org_id: string;
+  /** The store whose registers hold this customer (DESIGN §4); null: not known (before migration 0006). */
+  store_id: string | null;
   name: string | null;
   email: string | null;
   phone: string | null;

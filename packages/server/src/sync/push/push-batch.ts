@@ -33,34 +33,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import {
-  decodeHlc,
-  DEFAULT_MAX_DRIFT_MS,
-  DEFAULT_STORE_LIMITS,
-  encodeHlc,
-  formatReceiptNo,
-  GENESIS_HASH,
-  headAfter,
-  isFactOp,
-  isReceiptOp,
-  isValidReceiptNo,
-  parseReceiptNo,
-  receiveHlc,
-  verifyChain,
-} from '@kassa/core';
-import type { ChainedReceipt, ChainHead, Clock, Hlc, Op, OpHead, OpIssue, ReferenceOp, Role } from '@kassa/core';
+import { formatReceiptNo, GENESIS_HASH, headAfter, isFactOp, isReceiptOp, isValidReceiptNo, parseReceiptNo, verifyChain } from '@kassa/core';
+import type { ChainedReceipt, ChainHead, Clock, Hlc, Op, OpHead, OpIssue } from '@kassa/core';
 import type { DeviceIdentity } from '../../auth/device-auth.js';
 import type { Database } from '../../db/schema.js';
 import { ApiError } from '../../http/api-error.js';
 import { raiseAlert } from '../apply/alerts.js';
 import { FactBatch } from '../apply/apply-fact.js';
-import { applyReferenceEdit } from '../apply/reference-edit.js';
 import { isPostgres, lockServerHlc, saveServerHlc } from '../apply/server-hlc.js';
 import { appendChanges } from '../change-log.js';
 import type { ChangeInput } from '../change-log.js';
+import { applyReferenceOp } from './apply-reference-op.js';
 import { openPersonalFields } from '../../keys/open-fields.js';
 import { sha256Native } from './op-canonical.js';
-import { checkOpPermissions } from './op-permissions.js';
+import { denialMessage, OpJudge } from './op-judge.js';
 import { preparePushedOps } from './prepare-pool.js';
 import type { Prepared } from './prepare-op.js';
 import { PUSH_STATUSES } from './push-schemas.js';
@@ -110,6 +96,7 @@ interface RegisterState {
   readonly lastSeq: number;
   readonly chainHead: ChainHead;
   readonly lastReceiptNumber: number;
+  readonly createdAt: number;
 }
 
 /** Applies one batch inside its transaction; one instance per batch. */
@@ -118,20 +105,17 @@ class BatchApplier {
   readonly #device: DeviceIdentity;
   readonly #clock: Clock;
   readonly #now: number;
-  readonly #maxDriftMs: number;
   readonly #facts: FactBatch;
   readonly #changes: ChangeInput[] = [];
   readonly #syncRows: Database['sync_ops'][] = [];
   readonly #takenInBatch = new Map<number, Taken>();
   readonly #idsInBatch = new Set<string>();
-  /** Each staff member's role history, oldest first, read once per batch. */
-  readonly #roleHistory = new Map<string, Promise<{ role: Role; from: number }[]>>();
+  /** HLC, clock-skew alerts, roles and limits at the op's time: the checks a quarantine retry shares. */
+  readonly #judge: OpJudge;
   readonly #register: RegisterState;
   #dbSeqs = new Map<number, Taken>();
   #dbIds = new Set<string>();
   #lastSeq: number;
-  #hlc: Hlc;
-  #hlcMoved = false;
   #chainHead: ChainHead;
   #lastReceiptNumber: number;
   #referenceChanges = 0;
@@ -141,11 +125,10 @@ class BatchApplier {
     this.#device = device;
     this.#clock = deps.clock;
     this.#now = now;
-    this.#maxDriftMs = deps.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS;
+    this.#judge = new OpJudge(trx, { ...device, createdAt: register.createdAt }, { hlc, now, maxDriftMs: deps.maxDriftMs });
     this.#facts = new FactBatch(trx, device.orgId, device.registerId, now);
     this.#register = register;
     this.#lastSeq = register.lastSeq;
-    this.#hlc = hlc;
     this.#chainHead = register.chainHead;
     this.#lastReceiptNumber = register.lastReceiptNumber;
   }
@@ -172,22 +155,8 @@ class BatchApplier {
       const rows = await this.#trx.selectFrom('sync_ops').select('op_id').where('org_id', '=', orgId).where('op_id', 'in', ids.slice(i, i + CHUNK)).execute();
       for (const r of rows) this.#dbIds.add(r.op_id);
     }
-    // The role history of everyone the batch names, in one query (#roleAt reads it from here).
-    const staff = [...new Set(ops.flatMap((p) => (p.parsed.ok ? [p.parsed.op.staffId, ...(p.parsed.op.approvedBy === undefined ? [] : [p.parsed.op.approvedBy])] : [])))];
-    for (let i = 0; i < staff.length; i += CHUNK) {
-      const chunk = staff.slice(i, i + CHUNK);
-      const rows = await this.#trx
-        .selectFrom('staff_role_history')
-        .select(['staff_id', 'role', 'effective_from as from'])
-        .where('org_id', '=', orgId)
-        .where('staff_id', 'in', chunk)
-        .orderBy('staff_id')
-        .orderBy('effective_from')
-        .execute();
-      const byStaff = new Map<string, { role: Role; from: number }[]>(chunk.map((id) => [id, []]));
-      for (const r of rows) byStaff.get(r.staff_id)?.push({ role: r.role, from: r.from });
-      for (const [id, history] of byStaff) this.#roleHistory.set(id, Promise.resolve(history));
-    }
+    // The role history of everyone the batch names, in one query (the judge reads it from there).
+    await this.#judge.preloadStaff(ops.flatMap((p) => (p.parsed.ok ? [p.parsed.op.staffId, ...(p.parsed.op.approvedBy === undefined ? [] : [p.parsed.op.approvedBy])] : [])));
   }
 
   get lastSeq(): number {
@@ -237,14 +206,10 @@ class BatchApplier {
         head,
       );
     }
-    const stamped = await this.#receiveHlc(op);
+    const { op: stamped } = await this.#judge.stamp(op);
     if (isReceiptOp(op)) await this.#followChain(p, op);
-    const at = decodeHlc(stamped.hlc).wallMs;
-    const denial = await checkOpPermissions(stamped, DEFAULT_STORE_LIMITS, (staffId) => this.#roleAt(staffId, at));
-    if (denial !== undefined) {
-      const message = `${denial.staffId} (${denial.role ?? 'unknown'}) may not ${denial.action} (${denial.what}): ${denial.reason}`;
-      return this.#quarantine(p, 'forbidden', message, { denial }, head);
-    }
+    const denial = await this.#judge.permissions(stamped);
+    if (denial !== undefined) return this.#quarantine(p, 'forbidden', denialMessage(denial), { denial }, head);
 
     // Personal fields sealed to the organisation's key are opened before they are applied (keys/).
     const personal = await openPersonalFields(this.#trx, this.#device.orgId, stamped, this.#now);
@@ -252,93 +217,10 @@ class BatchApplier {
     if (isFactOp(stamped)) {
       this.#changes.push(...(await this.#facts.add(stamped, head.seq, op.hlc)));
     } else {
-      await this.#applyReference(stamped);
+      if (await applyReferenceOp(this.#trx, this.#device, stamped, this.#clock)) this.#referenceChanges += 1;
     }
     this.#record(head, p, 'applied', stamped.type);
     return { id: head.id, status: 'applied' };
-  }
-
-  async #applyReference(op: ReferenceOp): Promise<void> {
-    const target =
-      op.type === 'customer.upserted'
-        ? { docType: 'customer' as const, docId: op.payload.customerId }
-        : op.type === 'product.edited'
-          ? { docType: 'product' as const, docId: op.payload.productId }
-          : { docType: op.payload.docType, docId: op.payload.docId };
-    const result = await applyReferenceEdit(this.#trx, {
-      orgId: this.#device.orgId,
-      ...target,
-      writes: op.payload.writes,
-      source: { kind: 'register', registerId: this.#device.registerId, storeId: this.#device.storeId, staffId: op.staffId, opId: op.id },
-      clock: this.#clock,
-    });
-    if (result.changed) this.#referenceChanges += 1;
-  }
-
-  /**
-   * Takes the op's HLC into the server's (core's receive rule). A stamp more than the skew bound
-   * ahead of the server's clock — the envelope's, or a field write's — is replaced by the server's
-   * clamped stamp, so one register that believes it is 2037 cannot win every edit until 2037.
-   */
-  async #receiveHlc<T extends Op>(op: T): Promise<T> {
-    const remote = decodeHlc(op.hlc);
-    const receipt = receiveHlc(this.#hlc, remote, this.#now, this.#maxDriftMs);
-    this.#hlc = receipt.hlc;
-    this.#hlcMoved = true;
-    const serverStamp = encodeHlc(receipt.hlc);
-    const limit = this.#now + this.#maxDriftMs;
-    let clamped = receipt.clamped;
-    let stamped: T = clamped ? { ...op, hlc: serverStamp } : op;
-    if (stamped.type === 'customer.upserted' || stamped.type === 'product.edited' || stamped.type === 'reference.edited') {
-      const writes = stamped.payload.writes;
-      if (writes.some((w) => decodeHlc(w.hlc).wallMs > limit)) {
-        clamped = true;
-        stamped = { ...stamped, payload: { ...stamped.payload, writes: writes.map((w) => (decodeHlc(w.hlc).wallMs > limit ? { ...w, hlc: serverStamp } : w)) } };
-      }
-    }
-    if (clamped) {
-      await raiseAlert(
-        this.#trx,
-        this.#device.orgId,
-        {
-          key: `clock_skew:${this.#device.registerId}`,
-          kind: 'clock_skew',
-          storeId: this.#device.storeId,
-          registerId: this.#device.registerId,
-          data: { registerId: this.#device.registerId, skewMs: receipt.skewMs, opId: op.id, seq: op.seq, deviceHlc: op.hlc, appliedHlc: serverStamp, serverTime: this.#now },
-        },
-        this.#now,
-      );
-    }
-    return stamped;
-  }
-
-  /**
-   * The role a staff member held at `atMs`, as `staffRoleAt` (staff/staff-roles.ts) reads it — the
-   * history row with the latest `effective_from` ≤ `atMs` — from the history read once per batch.
-   * One who had no role yet then (a register clock a little behind, right after the person was
-   * added) is given the role they had within the skew bound after it, rather than a refusal. An op
-   * stamped before the person existed at all (a register whose clock is far behind, e.g. one that
-   * believes it is 2000) happened at the till all the same: it is judged by the role held now —
-   * never the first role, which a clock set back on purpose could use to regain a role since taken.
-   */
-  async #roleAt(staffId: string, atMs: number): Promise<Role | undefined> {
-    let history = this.#roleHistory.get(staffId);
-    if (history === undefined) {
-      history = this.#trx
-        .selectFrom('staff_role_history')
-        .select(['role', 'effective_from as from'])
-        .where('org_id', '=', this.#device.orgId)
-        .where('staff_id', '=', staffId)
-        .orderBy('effective_from')
-        .execute();
-      this.#roleHistory.set(staffId, history);
-    }
-    const rows = await history;
-    const at = (t: number) => rows.findLast((r) => r.from <= t)?.role;
-    const first = rows[0];
-    if (first !== undefined && atMs + this.#maxDriftMs < first.from) return at(this.#now);
-    return at(atMs) ?? at(atMs + this.#maxDriftMs);
   }
 
   /** Checks a receipt op against the register's chain; a break is an alert, never a refusal. */
@@ -521,7 +403,8 @@ class BatchApplier {
       })
       .where('id', '=', registerId)
       .execute();
-    if (this.#hlcMoved) await saveServerHlc(this.#trx, orgId, this.#hlc, this.#now);
+    await this.#judge.settleClockAlerts();
+    if (this.#judge.hlcMoved) await saveServerHlc(this.#trx, orgId, this.#judge.hlc, this.#now);
     if (this.#changes.length > 0) await appendChanges(this.#trx, orgId, this.#changes, { clock: this.#clock });
     return this.#changes.length + this.#referenceChanges;
   }
@@ -532,7 +415,16 @@ async function lockRegister(trx: Transaction<Database>, device: DeviceIdentity):
   let q = trx
     .selectFrom('registers')
     .innerJoin('stores', 'stores.id', 'registers.store_id')
-    .select(['registers.code', 'registers.store_id', 'registers.revoked', 'registers.last_seq', 'registers.chain_head', 'registers.last_receipt_number', 'stores.code as store_code'])
+    .select([
+      'registers.code',
+      'registers.store_id',
+      'registers.revoked',
+      'registers.last_seq',
+      'registers.chain_head',
+      'registers.last_receipt_number',
+      'registers.created_at',
+      'stores.code as store_code',
+    ])
     .where('registers.id', '=', device.registerId)
     .where('registers.org_id', '=', device.orgId);
   if (isPostgres(trx)) q = q.forUpdate('registers');
@@ -556,6 +448,7 @@ async function lockRegister(trx: Transaction<Database>, device: DeviceIdentity):
     lastSeq: reg.last_seq,
     chainHead: { receiptNo, hash: reg.chain_head ?? GENESIS_HASH },
     lastReceiptNumber: reg.last_receipt_number,
+    createdAt: reg.created_at,
   };
 }
 
