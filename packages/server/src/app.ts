@@ -30,6 +30,7 @@ import { registerRoutes } from './registers/register-routes.js';
 import { staffRoutes } from './staff/staff-routes.js';
 import { systemRoutes } from './http/system-routes.js';
 import { createLocalChangeFeed } from './sync/change-feed.js';
+import { startChangeLogPruner } from './sync/change-log-retention.js';
 import type { ChangeFeed } from './sync/change-feed.js';
 import { pullRoutes } from './sync/pull/pull-routes.js';
 import { pushRoute } from './sync/push/push-route.js';
@@ -57,6 +58,11 @@ export interface AppDeps {
    * closed with the app. Whoever passes one closes it.
    */
   readonly changeFeed?: ChangeFeed;
+  /**
+   * The change log's pruning timer (retention: `config.changeLogRetentionDays`): tests shorten the
+   * wait before the first run and between runs (a minute and an hour by default).
+   */
+  readonly changeLogPruning?: { readonly firstRunMs?: number; readonly intervalMs?: number };
 }
 
 /** The Fastify instance with zod types, as every route sees it. */
@@ -182,6 +188,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.changeFeed === undefined) app.addHook('onClose', () => changeFeed.close());
   await app.register(pullRoutes, { storage: deps.storage, changeFeed, metrics, clock: deps.clock });
   await app.register(pushRoute, { storage: deps.storage, clock: deps.clock, changeFeed, metrics });
+  // The change log's retention window (docs/adr/0014): pruned on an unref'd timer, stopped on close.
+  const pruner = startChangeLogPruner({
+    db: deps.storage.db,
+    clock: deps.clock,
+    retentionDays: deps.config.changeLogRetentionDays,
+    ...deps.changeLogPruning,
+    onPruned: (run) => app.log.info(run, 'change log pruned past the retention window'),
+    onError: (err) => app.log.warn({ err }, 'pruning the change log failed; trying again at the next run'),
+  });
+  app.addHook('onClose', () => pruner.stop());
 
   // Back office and pairing: sessions, registers, staff, audit (docs/adr/0015).
   const session = { storage: deps.storage, clock: deps.clock };

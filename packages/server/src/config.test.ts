@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       adminEmail: DEFAULT_ADMIN_EMAIL,
       adminPassword: undefined,
       logLevel: 'info',
+      changeLogRetentionDays: 90,
     });
   });
 
@@ -36,6 +37,9 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must be a postgres:\/\//],
     [{ KASSA_ADMIN_EMAIL: 'not-an-email' }, /KASSA_ADMIN_EMAIL: must be an email address/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ KASSA_CHANGE_LOG_RETENTION_DAYS: 'a year' }, /KASSA_CHANGE_LOG_RETENTION_DAYS: must be a whole number of days \(got "a year"\)/],
+    [{ KASSA_CHANGE_LOG_RETENTION_DAYS: '0' }, /KASSA_CHANGE_LOG_RETENTION_DAYS: must be between 1 and 3650 days/],
+    [{ KASSA_CHANGE_LOG_RETENTION_DAYS: '36500' }, /KASSA_CHANGE_LOG_RETENTION_DAYS: must be between 1 and 3650 days/],
   ])('rejects %j with a clear message', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_CHANGE_LOG_RETENTION_DAYS } from './sync/change-log-retention.js';
 
 /** Where the server keeps its data: an embedded SQLite file, or a PostgreSQL server. */
 export type StorageConfig =
@@ -17,6 +18,8 @@ export interface ServerConfig {
   readonly adminPassword: string | undefined;
   /** pino level for the server's JSON log lines. */
   readonly logLevel: LogLevel;
+  /** Days of change log kept for registers to pull; older changes are pruned (docs/adr/0014). */
+  readonly changeLogRetentionDays: number;
 }
 
 /** Log levels the server accepts in `LOG_LEVEL`. */
@@ -53,6 +56,15 @@ const EnvSchema = z.object({
     z.string().min(8, 'must be at least 8 characters').max(200, 'must be at most 200 characters').optional(),
   ),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  KASSA_CHANGE_LOG_RETENTION_DAYS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number of days')
+      .transform(Number)
+      .pipe(z.int().min(1, 'must be between 1 and 3650 days').max(3650, 'must be between 1 and 3650 days'))
+      .default(DEFAULT_CHANGE_LOG_RETENTION_DAYS),
+  ),
 });
 
 /** The environment is not usable; `message` says which variables are wrong and why, one per line. */
@@ -98,5 +110,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     adminEmail: e.KASSA_ADMIN_EMAIL.toLowerCase(),
     adminPassword: e.KASSA_ADMIN_PASSWORD,
     logLevel: e.LOG_LEVEL,
+    changeLogRetentionDays: e.KASSA_CHANGE_LOG_RETENTION_DAYS,
   };
 }
