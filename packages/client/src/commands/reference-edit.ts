@@ -20,7 +20,7 @@ import {
   type ReferenceDoc,
 } from '@kassa/core';
 import { z } from 'zod';
-import { CorruptRowError, NotFoundError } from '../store/errors.js';
+import { CorruptRowError, NotFoundError, SealingRequiredError, StaleReadError } from '../store/errors.js';
 import type { SqlDb } from '../store/sql-db.js';
 import { authorizeStaff } from './authorize-staff.js';
 import { runCommand, step, type CommandContext } from './context.js';
@@ -73,6 +73,7 @@ export interface SaveCustomerResult {
 export function saveCustomer(ctx: CommandContext, input: SaveCustomerInput): SaveCustomerResult {
   return runCommand(ctx, () => {
     const reg = loadRegister(ctx);
+    if (ctx.db.get('SELECT 1 AS x FROM register_keys') !== undefined) throw new SealingRequiredError('saveCustomer', 'saveCustomerSealed');
     const changes = CustomerChangesSchema.parse(input.changes);
     const approvedBy = authorizeStaff(ctx, { staffId: input.staffId, approvedBy: input.approvedBy, action: 'edit_customers' });
     let doc = emptyDoc();
@@ -95,6 +96,69 @@ export function saveCustomer(ctx: CommandContext, input: SaveCustomerInput): Sav
        ON CONFLICT (id) DO UPDATE SET deleted = excluded.deleted, doc_json = excluded.doc_json, updated_at = excluded.updated_at`,
       [customerId, isDeletedDoc(merged.doc) ? 1 : 0, JSON.stringify(merged.doc), opTime(op)],
     );
+    recordConflicts(ctx.db, 'customer', customerId, merged.conflicts, opTime(op));
+    appendOp(ctx, reg, op);
+    return { customerId, op };
+  });
+}
+
+/** One changed customer field, sealed twice: for the register's table and for the op. */
+export interface SealedFieldChange {
+  readonly field: string;
+  /** Sealed to the register's key, AAD `fieldAad('customers', field, customerId)`; `deleted` in clear. */
+  readonly local: JsonValue;
+  /** Sealed to the server's key, AAD `fieldAad('customer.upserted', field, customerId)`; `deleted` in clear. */
+  readonly wire: JsonValue;
+}
+
+/** What {@link saveSealedCustomer} needs: the fields the caller found changed, already sealed. */
+export interface SaveSealedCustomerInput {
+  readonly customerId: string;
+  /** The `doc_json` the caller opened and compared against (null: a new customer). */
+  readonly basedOn: string | null;
+  readonly fields: readonly SealedFieldChange[];
+  /** The customer's search tokens after the edit, and the key id they were made with. */
+  readonly tokens: { readonly keyId: string; readonly tokens: readonly string[] };
+  readonly staffId: string;
+  readonly approvedBy?: string;
+}
+
+/**
+ * The transaction of a customer edit on a register whose personal data is sealed (the store's
+ * vault seals first, asynchronously, then calls this): writes stamped now and based on the HLCs of
+ * the doc the vault opened, the merged doc (register-sealed values), the op (server-sealed values),
+ * the register-sealed copy of the writes for replay over pulls, and the search tokens.
+ *
+ * @throws StaleReadError when the doc changed since the vault read it (the vault retries);
+ *   PermissionDeniedError; EditBeforeBaseError (core).
+ */
+export function saveSealedCustomer(ctx: CommandContext, input: SaveSealedCustomerInput): SaveCustomerResult {
+  return runCommand(ctx, () => {
+    const reg = loadRegister(ctx);
+    const approvedBy = authorizeStaff(ctx, { staffId: input.staffId, approvedBy: input.approvedBy, action: 'edit_customers' });
+    const row = ctx.db.get<{ doc_json: string }>('SELECT doc_json FROM customers WHERE id = ?', [input.customerId]);
+    if ((row?.doc_json ?? null) !== input.basedOn) throw new StaleReadError('customer', input.customerId);
+    const doc = row === undefined ? emptyDoc() : parseDoc('customers', row.doc_json);
+    const { customerId } = input;
+    if (input.fields.length === 0) return { customerId, op: null };
+    step(ctx, 'build');
+    const hlc = stamp(ctx, reg);
+    const bases = docHlcs(doc);
+    const localWrites: FieldWrite[] = input.fields.map((f) => ({ field: f.field, value: f.local, hlc, base: bases[f.field] ?? null }));
+    const wireWrites: FieldWrite[] = input.fields.map((f) => ({ field: f.field, value: f.wire, hlc, base: bases[f.field] ?? null }));
+    const op = buildOp(ctx, reg, { type: 'customer.upserted', payload: { customerId, writes: wireWrites }, hlc, staffId: input.staffId, approvedBy });
+    const merged = applyWrites(doc, localWrites);
+    step(ctx, 'state:customer');
+    ctx.db.run(
+      `INSERT INTO customers (id, deleted, doc_json, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET deleted = excluded.deleted, doc_json = excluded.doc_json, updated_at = excluded.updated_at`,
+      [customerId, isDeletedDoc(merged.doc) ? 1 : 0, JSON.stringify(merged.doc), opTime(op)],
+    );
+    ctx.db.run('DELETE FROM customer_tokens WHERE customer_id = ?', [customerId]);
+    for (const t of new Set(input.tokens.tokens)) ctx.db.run('INSERT INTO customer_tokens (token, customer_id) VALUES (?, ?)', [t, customerId]);
+    ctx.db.run('UPDATE customers SET tokens_key_id = ? WHERE id = ?', [input.tokens.keyId, customerId]);
+    ctx.db.run('DELETE FROM customer_local_writes WHERE op_id NOT IN (SELECT op_id FROM outbox)');
+    ctx.db.run('INSERT INTO customer_local_writes (op_id, customer_id, writes_json) VALUES (?, ?, ?)', [op.id, customerId, JSON.stringify(localWrites)]);
     recordConflicts(ctx.db, 'customer', customerId, merged.conflicts, opTime(op));
     appendOp(ctx, reg, op);
     return { customerId, op };

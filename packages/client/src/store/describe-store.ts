@@ -18,6 +18,7 @@ import {
 } from '@kassa/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { describeSealedStore } from './describe-sealed-store.js';
 import { describeSyncStore } from './describe-sync-store.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import type { AsyncRegisterStore, OutboxEntry, StoreDump } from './register-engine.js';
@@ -462,4 +463,5 @@ export function describeStore(name: string, factory: StoreFactory, options: Desc
   });
 
   describeSyncStore(name, factory, seedFixture, timeout);
+  describeSealedStore(name, factory);
 }

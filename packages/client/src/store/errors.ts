@@ -136,3 +136,28 @@ export class StoreClosedError extends KassaError {
     super('the store is not open');
   }
 }
+
+/**
+ * A call that would store or send personal data in clear on a register whose personal data is
+ * sealed (docs/adr/0032): nothing was written. `use` names the call that seals.
+ */
+export class SealingRequiredError extends KassaError {
+  readonly code = 'sealing_required';
+  constructor(
+    readonly call: string,
+    readonly use: string,
+  ) {
+    super(`this register seals personal data: ${call} would store it in clear; use ${use}`);
+  }
+}
+
+/** A row changed between the read an asynchronous step was based on and its transaction. */
+export class StaleReadError extends KassaError {
+  readonly code = 'stale_read';
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+  ) {
+    super(`${entity} ${id} changed while the edit was being prepared`);
+  }
+}

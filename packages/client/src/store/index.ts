@@ -13,3 +13,4 @@ export * from './catalog.js';
 export * from './lookups.js';
 export * from './register-engine.js';
 export * from './sync-store.js';
+export * from './vault.js';

@@ -28,6 +28,10 @@ import { migrate, schemaVersion } from './migrations.js';
 import { cartSettings, readSettings, writeSettings, type RegisterSettings, type RegisterSettingsInput } from './settings.js';
 import type { SqlDb, SqlRow } from './sql-db.js';
 import * as syncStore from './sync-store.js';
+import { Vault, type CustomerView, type EncryptionStatus, type ServerKey } from './vault.js';
+import type { EscrowRequest } from '../crypto/enrolment.js';
+import type { SaveCustomerInput, SaveCustomerResult } from '../commands/index.js';
+import type { TenderInput } from '@kassa/core';
 
 /** A wall clock from the platform: the default outside tests. */
 export const systemClock: Clock = { now: () => Date.now() };
@@ -133,6 +137,22 @@ export type RegisterEngineApi = Pick<
   | 'pruneJournal'
   | 'exportUnsynced'
   | 'importUnsynced'
+  | 'setupEncryption'
+  | 'encryptionStatus'
+  | 'pendingEscrow'
+  | 'escrowSent'
+  | 'unlock'
+  | 'lock'
+  | 'enrolStaff'
+  | 'beginServerEnrolment'
+  | 'finishServerEnrolment'
+  | 'changePin'
+  | 'removeStaff'
+  | 'customer'
+  | 'searchCustomers'
+  | 'saveCustomerSealed'
+  | 'sealPulled'
+  | 'sealTenders'
 >;
 
 /**
@@ -164,6 +184,7 @@ export class RegisterEngine {
   readonly #ctx: CommandContext;
   #plan: FaultPlan | null = null;
   #recorded: string[] = [];
+  readonly #vault: Vault;
 
   private constructor(db: SqlDb, options: EngineOptions) {
     this.#db = db;
@@ -178,6 +199,7 @@ export class RegisterEngine {
       },
     };
     this.#ctx = { db, clock: this.#clock, ids: this.#ids, faults };
+    this.#vault = new Vault(db, this.#ctx);
   }
 
   /** Opens the engine on a connection, migrating its schema to the latest version first. */
@@ -285,11 +307,13 @@ export class RegisterEngine {
 
   /** See `commands/complete-sale.ts`. */
   completeSale(input: Parameters<typeof completeSale>[1]): ReturnType<typeof completeSale> {
+    this.#vault.assertSealedTenders('completeSale', input.tenders);
     return completeSale(this.#ctx, input);
   }
 
   /** See `commands/refund.ts`. */
   refund(input: Parameters<typeof refund>[1]): ReturnType<typeof refund> {
+    this.#vault.assertSealedTenders('refund', (input as { tenders?: readonly unknown[] }).tenders);
     return refund(this.#ctx, input);
   }
 
@@ -323,7 +347,11 @@ export class RegisterEngine {
     return countStock(this.#ctx, input);
   }
 
-  /** See `commands/reference-edit.ts`. */
+  /**
+   * See `commands/reference-edit.ts`. On a register that seals personal data (after
+   * {@link RegisterEngine.setupEncryption}) this throws `SealingRequiredError`: use
+   * {@link RegisterEngine.saveCustomerSealed}.
+   */
   saveCustomer(input: Parameters<typeof saveCustomer>[1]): ReturnType<typeof saveCustomer> {
     return saveCustomer(this.#ctx, input);
   }
@@ -427,6 +455,88 @@ export class RegisterEngine {
     return syncStore.importUnsynced(this.#db, doc, this.#clock.now());
   }
 
+  // ── personal data sealed at rest (see vault.ts; docs/adr/0032) ──
+
+  /** Makes the register's keys at pairing (see `Vault.setupEncryption`). */
+  setupEncryption(input: { serverKey: ServerKey; firstStaff?: { staffId: string; pin: string } }): Promise<EncryptionStatus> {
+    return this.#vault.setupEncryption(input);
+  }
+
+  /** Keys, lock state, enrolled staff, escrow and rotation state. */
+  encryptionStatus(): EncryptionStatus {
+    return this.#vault.encryptionStatus();
+  }
+
+  /** The escrow to send to the server, or null. */
+  pendingEscrow(): { registerKeyId: string; escrowed: string } | null {
+    return this.#vault.pendingEscrow();
+  }
+
+  /** The server keeps the escrow of `registerKeyId`. */
+  escrowSent(registerKeyId: string): void {
+    this.#vault.escrowSent(registerKeyId);
+  }
+
+  /** Unlocks with a staff member's PIN (attempt-limited); `WrongPinError` yields no key. */
+  unlock(staffId: string, pin: string): Promise<EncryptionStatus> {
+    return this.#vault.unlock(staffId, pin);
+  }
+
+  /** Forgets the keys. */
+  lock(): EncryptionStatus {
+    return this.#vault.lock();
+  }
+
+  /** Enrols a staff member from the unlocked manager's keys (offline). */
+  enrolStaff(input: { staffId: string; pin: string }): Promise<EncryptionStatus> {
+    return this.#vault.enrolStaff(input);
+  }
+
+  /** First unlock through the server, step 1: checks the PIN, answers what to ask the server. */
+  beginServerEnrolment(input: { staffId: string; pin: string }): Promise<EscrowRequest> {
+    return this.#vault.beginServerEnrolment(input);
+  }
+
+  /** First unlock through the server, step 2: the server's answer; enrols and unlocks. */
+  finishServerEnrolment(input: { staffId: string; registerKeys: string }): Promise<EncryptionStatus> {
+    return this.#vault.finishServerEnrolment(input);
+  }
+
+  /** Changes a staff member's PIN (old PIN required). */
+  changePin(input: { staffId: string; oldPin: string; newPin: string }): Promise<EncryptionStatus> {
+    return this.#vault.changePin(input);
+  }
+
+  /** Removes a staff member's access and rotates the register keys (now, or at the next unlock). */
+  removeStaff(staffId: string): Promise<{ rotated: boolean; status: EncryptionStatus }> {
+    return this.#vault.removeStaff(staffId);
+  }
+
+  /** One customer, opened (unlocked). */
+  customer(customerId: string): Promise<CustomerView | undefined> {
+    return this.#vault.customer(customerId);
+  }
+
+  /** Customer search by name words, phone ending or email through keyed tokens (unlocked). */
+  searchCustomers(query: string, limit?: number): Promise<CustomerView[]> {
+    return this.#vault.searchCustomers(query, limit);
+  }
+
+  /** Creates or edits a customer on a sealing register (unlocked). */
+  saveCustomerSealed(input: SaveCustomerInput): Promise<SaveCustomerResult> {
+    return this.#vault.saveCustomerSealed(input);
+  }
+
+  /** Seals pulled customer docs to the register's public key (works locked). */
+  sealPulled<T extends { readonly entity: string; readonly entityId: string; readonly op: string; readonly data?: unknown }>(changes: readonly T[]): Promise<readonly T[]> {
+    return this.#vault.sealPulled(changes);
+  }
+
+  /** Card tenders with their approval code and provider reference sealed to the server's key. */
+  sealTenders(tenders: readonly TenderInput[]): Promise<TenderInput[]> {
+    return this.#vault.sealTenders(tenders);
+  }
+
   /** Closes the connection. */
   close(): void {
     this.#db.close();
@@ -446,7 +556,9 @@ export function asyncStore(engine: RegisterEngine): AsyncRegisterStore {
     if (typeof fn !== 'function') continue;
     api[name] = (...args: unknown[]) => {
       try {
-        return Promise.resolve(structuredClone(fn.apply(engine, structuredClone(args))));
+        const result = fn.apply(engine, structuredClone(args));
+        if (result instanceof Promise) return result.then((r: unknown) => structuredClone(r));
+        return Promise.resolve(structuredClone(result));
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }

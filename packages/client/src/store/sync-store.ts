@@ -33,6 +33,7 @@ import {
   receiptHash,
   applyWrites,
   docValues,
+  FieldWriteSchema,
   type FactOp,
   type FieldWrite,
   type JsonValue,
@@ -45,7 +46,8 @@ import { docFromValues, mapChange, projectDoc, type IncomingChange, type Incomin
 import { CursorMovedError, ImportConflictError, InvalidExportError } from '../sync/errors.js';
 import type { PushResponse, PushStatus } from '../sync/wire-schemas.js';
 import { writeCatalog } from './catalog.js';
-import { CorruptRowError } from './errors.js';
+import { isSealed } from '../crypto/seal.js';
+import { CorruptRowError, SealingRequiredError } from './errors.js';
 import { readMeta, readPairedMeta } from './meta.js';
 import { writeSettings } from './settings.js';
 import type { SqlDb } from './sql-db.js';
@@ -270,12 +272,16 @@ function editTarget(op: Op): { docType: string; docId: string; writes: FieldWrit
 
 function pendingEdits(db: SqlDb): Map<string, FieldWrite[][]> {
   const out = new Map<string, FieldWrite[][]>();
-  const rows = db.all<{ op_json: string }>(
-    "SELECT op_json FROM outbox WHERE op_type IN ('product.edited', 'customer.upserted', 'reference.edited') ORDER BY seq",
+  // A customer edit's op carries its values sealed to the server's key; what the register replays
+  // is its own copy sealed to the register's key (customer_local_writes, vault.ts).
+  const rows = db.all<{ op_json: string; local_json: string | null }>(
+    `SELECT o.op_json, l.writes_json AS local_json FROM outbox o LEFT JOIN customer_local_writes l ON l.op_id = o.op_id
+     WHERE o.op_type IN ('product.edited', 'customer.upserted', 'reference.edited') ORDER BY o.seq`,
   );
   for (const r of rows) {
-    const t = editTarget(parseStored('outbox', r.op_json));
-    if (t === undefined) continue;
+    const parsed = editTarget(parseStored('outbox', r.op_json));
+    if (parsed === undefined) continue;
+    const t = r.local_json === null ? parsed : { ...parsed, writes: FieldWriteSchema.array().parse(JSON.parse(r.local_json)) };
     const key = `${t.docType}:${t.docId}`;
     out.set(key, [...(out.get(key) ?? []), t.writes]);
   }
@@ -319,6 +325,9 @@ function applyDoc(ctx: ApplyContext, incoming: IncomingDoc): void {
       break;
     }
     case 'customers':
+      if (db.get('SELECT 1 AS x FROM register_keys') !== undefined && Object.entries(values).some(([k, v]) => k !== 'deleted' && !(typeof v === 'string' && isSealed(v)))) {
+        throw new SealingRequiredError(`applying customer ${docId} in clear`, "the store's sealPulled before applying (the sync engine's beforeApply)");
+      }
       // Personal fields arrive as the server holds them; sealing them before they are stored is the
       // job of the sync engine's `beforeApply` hook (crypto module), which runs before this.
       db.run(

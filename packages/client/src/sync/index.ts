@@ -13,4 +13,5 @@ export * from './sync-api.js';
 export type { SyncStore, BeforeApply } from './loop-deps.js';
 export * from './sync-engine.js';
 export * from './pairing.js';
+export * from './key-client.js';
 export * from './notifying-store.js';

@@ -6,6 +6,7 @@
 import type { Clock } from '@kassa/core';
 import type { AsyncRegisterStore } from '../store/register-engine.js';
 import type { RegisterMeta } from '../store/meta.js';
+import { sendEscrow } from './key-client.js';
 import { SyncApi, type FetchLike, type PairingRequest } from './sync-api.js';
 import { platformTimers, type Timers } from './timers.js';
 import type { PairingResponse } from './wire-schemas.js';
@@ -13,7 +14,12 @@ import type { PairingResponse } from './wire-schemas.js';
 /** What {@link pairRegister} needs. */
 export interface PairOptions {
   readonly baseUrl: string;
-  readonly store: Pick<AsyncRegisterStore, 'pair'>;
+  readonly store: Pick<AsyncRegisterStore, 'pair' | 'meta' | 'setupEncryption' | 'pendingEscrow' | 'escrowSent'>;
+  /**
+   * The manager pairing the register, enrolled at once with their PIN (docs/adr/0032). Without it
+   * the first unlock of anyone goes through the server's escrow (`enrolThroughServer`).
+   */
+  readonly firstStaff?: { readonly staffId: string; readonly pin: string };
   readonly request: PairingRequest;
   readonly fetch?: FetchLike;
   readonly clock?: Clock;
@@ -55,5 +61,10 @@ export async function pairRegister(options: PairOptions): Promise<PairResult> {
     resume: body.resume,
     pairedAt: clock.now(),
   });
+  if (body.serverKey !== undefined) {
+    // The register's keys for personal data, and their escrow for the server (docs/adr/0032).
+    await options.store.setupEncryption({ serverKey: body.serverKey, ...(options.firstStaff === undefined ? {} : { firstStaff: options.firstStaff }) });
+    await sendEscrow({ baseUrl: options.baseUrl, store: options.store, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
+  }
   return { meta, response: body };
 }

@@ -22,6 +22,7 @@ import { processLock, type OwnerLock } from './owner-lock.js';
 import { PullLoop } from './pull-loop.js';
 import { PushLoop } from './push-loop.js';
 import { initialStatus, phaseOf, StatusSubject, type LoopStatus, type StatusListener, type SyncErrorInfo, type SyncStatus } from './status.js';
+import { sealOnArrival } from './key-client.js';
 import { SyncApi, type FetchLike, type Timed } from './sync-api.js';
 import { platformTimers, type Timers } from './timers.js';
 
@@ -93,8 +94,6 @@ export interface SyncEngineOptions {
   readonly sealExport?: (doc: UnsyncedExport) => Promise<UnsyncedExport>;
 }
 
-const identity: BeforeApply = (changes) => Promise.resolve(changes);
-
 /**
  * Syncs one register database with its server.
  *
@@ -146,7 +145,7 @@ export class SyncEngine {
       timers,
       random: options.random ?? ((n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n))),
       policy: options.backoff ?? DEFAULT_BACKOFF,
-      beforeApply: options.beforeApply ?? identity,
+      beforeApply: options.beforeApply ?? sealOnArrival(options.store),
       isOnline: () => this.#online.isOnline(),
       report: (loop: LoopName, s: LoopStatus) => this.#update({ [loop]: s }),
       succeeded: (loop: LoopName, timed: Timed<unknown>) => this.#succeeded(loop, timed),

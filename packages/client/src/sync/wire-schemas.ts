@@ -94,6 +94,8 @@ export const PairingResponseSchema = z.object({
     chainHead: z.string().nullable(),
   }),
   serverTime: z.int().min(0).optional(),
+  /** The organisation's key for personal data (docs/adr/0032); absent from servers before it. */
+  serverKey: z.object({ keyId: z.string().min(1), publicKey: z.string().min(1) }).optional(),
 });
 
 /** A pairing answer. */
