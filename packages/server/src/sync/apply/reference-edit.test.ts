@@ -103,14 +103,15 @@ describeDb('applyReferenceEdit', (dbs) => {
     const changes = await readChanges(db, world.orgId, { after: 0, upTo: 1e9, storeId: null, limit: 100 });
     expect(changes.map((c) => [c.entity, c.op, c.storeId, c.data])).toEqual([
       ['promotion', 'upsert', null, { id: promo, values: { name: '2 for 1' }, fieldHlc: { name: hlcAt(SAMPLE_TIME) } }],
-      ['customer', 'upsert', null, { id: SAMPLE_IDS.customer, values: { name: 'Ada' }, fieldHlc: { name: hlcAt(SAMPLE_TIME) } }],
+      // A customer reaches its own store's registers only: the store of the register that made it.
+      ['customer', 'upsert', SAMPLE_IDS.store, { id: SAMPLE_IDS.customer, values: { name: 'Ada' }, fieldHlc: { name: hlcAt(SAMPLE_TIME) } }],
       [
         'customer',
         'delete',
-        null,
+        SAMPLE_IDS.store,
         { id: SAMPLE_IDS.customer, values: { deleted: true, name: 'Ada' }, fieldHlc: { deleted: hlcAt(SAMPLE_TIME + 1), name: hlcAt(SAMPLE_TIME) } },
       ],
     ]);
-    expect(await db.selectFrom('customers').select(['name', 'deleted']).execute()).toEqual([{ name: 'Ada', deleted: 1 }]);
+    expect(await db.selectFrom('customers').select(['name', 'deleted', 'store_id']).execute()).toEqual([{ name: 'Ada', deleted: 1, store_id: SAMPLE_IDS.store }]);
   });
 });

@@ -17,7 +17,12 @@ import { projectReferenceDoc } from './reference-projection.js';
 /** Who made an edit: a register (through an op) or a back-office user. Stored with each conflict. */
 export type ReferenceEditSource =
   | { readonly kind: 'register'; readonly registerId: string; readonly storeId: string; readonly staffId: string; readonly opId: string }
-  | { readonly kind: 'user'; readonly userId: string };
+  | {
+      readonly kind: 'user';
+      readonly userId: string;
+      /** The store a customer created by this edit belongs to (registers get only their store's). */
+      readonly storeId?: string;
+    };
 
 /** What {@link applyReferenceEdit} is given. */
 export interface ReferenceEditInput {
@@ -49,12 +54,21 @@ const SNAPSHOT_ENTITIES: ReadonlySet<string> = new Set<ReferenceEntity>(REFERENC
  * categories, tax rates) are logged as the snapshot's own document of the projected row, so a
  * register that bootstrapped and one that followed the log hold equal documents (a doc not complete
  * enough for its row yet is a `delete`, as the snapshot does not have it either). Other doc types
- * are logged as `{id, values, fieldHlc}`: the merged values and each field's HLC.
+ * are logged as `{id, values, fieldHlc}`: the merged values and each field's HLC, for every register
+ * of the organisation — but a customer only for its own store's registers.
  */
 async function referenceDocChanges(trx: Transaction<Database>, orgId: string, docType: string, docId: string, doc: ReferenceDoc): Promise<ChangeInput[]> {
   if (SNAPSHOT_ENTITIES.has(docType)) return referenceChanges(trx, orgId, docType as ReferenceEntity, [docId]);
+  let storeId: string | null = null;
+  if (docType === 'customer') {
+    // A customer reaches only its own store's registers (DESIGN §4); one whose store is not known
+    // reaches none.
+    const row = await trx.selectFrom('customers').select('store_id').where('org_id', '=', orgId).where('id', '=', docId).executeTakeFirst();
+    if (row?.store_id === null || row?.store_id === undefined) return [];
+    storeId = row.store_id;
+  }
   const data = { id: docId, values: docValues(doc), fieldHlc: docHlcs(doc) };
-  return [{ entity: docType, entityId: docId, storeId: null, op: isDeletedDoc(doc) ? 'delete' : 'upsert', data }];
+  return [{ entity: docType, entityId: docId, storeId, op: isDeletedDoc(doc) ? 'delete' : 'upsert', data }];
 }
 
 /** The doc of (org, docType, docId) as stored, or an empty one. */
@@ -128,7 +142,7 @@ export async function applyReferenceEdit(trx: Transaction<Database>, input: Refe
       .execute();
   }
 
-  await projectReferenceDoc(trx, docType, { orgId, docId, values, hlcs, now });
+  await projectReferenceDoc(trx, docType, { orgId, docId, values, hlcs, now, storeId: source.storeId ?? null });
   await appendChanges(trx, orgId, await referenceDocChanges(trx, orgId, docType, docId, doc), { clock });
   return { changed: true, values, hlcs, conflicts };
 }

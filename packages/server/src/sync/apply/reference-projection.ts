@@ -11,7 +11,7 @@
  * | doc | field → column |
  * |---|---|
  * | product | `name`, `sku`, `price` → price_minor, `currency`, `categoryId` → category_id, `taxRateIds` → tax_rate_ids_json, `weighed`, `unit`, `active`, `barcodes` → `barcodes` rows (normalised GTINs another product does not hold); `deleted: true` → active 0, barcodes released |
- * | customer | `name`, `email`, `phone`, `deleted`; every field → values_json |
+ * | customer | `name`, `email`, `phone`, `deleted`; every field → values_json; store_id = the store of the register that created it |
  * | category | `name`, `parentId` → parent_id, `sortOrder` → sort_order |
  * | tax_rate | `name`, `ratePpm` → rate_ppm |
  */
@@ -27,6 +27,8 @@ export interface DocView {
   readonly values: Readonly<Record<string, JsonValue>>;
   readonly hlcs: Readonly<Record<string, string>>;
   readonly now: number;
+  /** The store of the register that made the edit (a customer belongs to it); null: not a register. */
+  readonly storeId?: string | null;
 }
 
 /** Text a column can hold: PostgreSQL's text refuses NUL, which JSON strings may carry. */
@@ -159,10 +161,14 @@ async function projectCustomer(trx: Transaction<Database>, v: DocView): Promise<
     field_hlc_json: JSON.stringify(v.hlcs),
     updated_at: v.now,
   };
+  const storeId = v.storeId ?? null;
   if (owner !== undefined) {
+    // A customer keeps the store it was created in; one whose store is not known (from before
+    // stores were recorded) is claimed by the first register that edits it.
     await trx.updateTable('customers').set(row).where('id', '=', v.docId).execute();
+    if (storeId !== null) await trx.updateTable('customers').set({ store_id: storeId }).where('id', '=', v.docId).where('store_id', 'is', null).execute();
   } else {
-    await trx.insertInto('customers').values({ ...row, id: v.docId, org_id: v.orgId, created_at: v.now }).execute();
+    await trx.insertInto('customers').values({ ...row, id: v.docId, org_id: v.orgId, store_id: storeId, created_at: v.now }).execute();
   }
 }
 

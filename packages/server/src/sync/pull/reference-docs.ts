@@ -9,7 +9,7 @@
  */
 import { docHlcs, docValues, isDeletedDoc, ReferenceDocSchema } from '@kassa/core';
 import type { ReferenceDoc } from '@kassa/core';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { CategoriesTable, Database, ProductsTable, StaffTable, StoresTable, TaxRatesTable } from '../../db/schema.js';
 import { staffDocument } from '../../staff/staff-doc.js';
@@ -233,11 +233,27 @@ export async function referenceChanges(
 /**
  * The change of a merge doc that has no table of its own (customers, variants, barcodes, price
  * lists, promotions): `{id, values, fieldHlc}` — the merged values and each field's HLC — for every
- * register of the organisation, a `delete` once the doc's `deleted` field is true. The same shape
- * `sync/apply/reference-edit.ts` logs, so the snapshot and the log agree.
+ * register of the organisation (`storeId` null; a customer: its store), a `delete` once the doc's
+ * `deleted` field is true. The same shape `sync/apply/reference-edit.ts` logs, so the snapshot and
+ * the log agree.
  */
-export function mergeDocChange(docType: string, docId: string, doc: ReferenceDoc): ChangeInput {
-  return { entity: docType, entityId: docId, storeId: null, op: isDeletedDoc(doc) ? 'delete' : 'upsert', data: { id: docId, values: docValues(doc), fieldHlc: docHlcs(doc) } };
+export function mergeDocChange(docType: string, docId: string, doc: ReferenceDoc, storeId: string | null = null): ChangeInput {
+  return { entity: docType, entityId: docId, storeId, op: isDeletedDoc(doc) ? 'delete' : 'upsert', data: { id: docId, values: docValues(doc), fieldHlc: docHlcs(doc) } };
+}
+
+/**
+ * Restricts a `reference_docs` query to what a register of `scope.storeId` may hold: every doc but
+ * customers, and of those only its own store's (DESIGN §4).
+ */
+function visibleDocs<Q extends SelectQueryBuilder<Database, 'reference_docs', object>>(db: Db, q: Q, scope: ReferenceScope): Q {
+  const { storeId } = scope;
+  if (storeId === undefined) return q;
+  return q.where((eb) =>
+    eb.or([
+      eb('doc_type', '<>', 'customer'),
+      eb('doc_id', 'in', db.selectFrom('customers').select('id').where('org_id', '=', scope.orgId).where('store_id', '=', storeId)),
+    ]),
+  ) as Q;
 }
 
 /**
@@ -248,22 +264,21 @@ export function mergeDocChange(docType: string, docId: string, doc: ReferenceDoc
 export const mergeDocReader = {
   /** The position after `item`, for the page token. */
   positionOf: (item: ChangeInput): string => JSON.stringify([item.entity, item.entityId]),
-  async page(db: Db, orgId: string, after: string | null, limit: number): Promise<ChangeInput[]> {
-    let q = db.selectFrom('reference_docs').select(['doc_type', 'doc_id', 'doc_json']).where('org_id', '=', orgId).where('doc_type', 'not in', REFERENCE_ENTITIES);
+  async page(db: Db, scope: ReferenceScope, after: string | null, limit: number): Promise<ChangeInput[]> {
+    let q = visibleDocs(db, db.selectFrom('reference_docs').select(['doc_type', 'doc_id', 'doc_json']).where('org_id', '=', scope.orgId).where('doc_type', 'not in', REFERENCE_ENTITIES), scope);
     if (after !== null) {
       const [type, id] = z.tuple([z.string(), z.string()]).parse(JSON.parse(after));
       q = q.where((eb) => eb.or([eb('doc_type', '>', type), eb.and([eb('doc_type', '=', type), eb('doc_id', '>', id)])]));
     }
     const rows = await q.orderBy('doc_type').orderBy('doc_id').limit(limit).execute();
-    return rows.map((r) => mergeDocChange(r.doc_type, r.doc_id, ReferenceDocSchema.parse(JSON.parse(r.doc_json))));
+    return rows.map((r) => mergeDocChange(r.doc_type, r.doc_id, ReferenceDocSchema.parse(JSON.parse(r.doc_json)), r.doc_type === 'customer' ? (scope.storeId ?? null) : null));
   },
-  async count(db: Db, orgId: string): Promise<number> {
-    const row = await db
+  async count(db: Db, scope: ReferenceScope): Promise<number> {
+    const q = db
       .selectFrom('reference_docs')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('org_id', '=', orgId)
-      .where('doc_type', 'not in', REFERENCE_ENTITIES)
-      .executeTakeFirstOrThrow();
-    return row.n;
+      .where('org_id', '=', scope.orgId)
+      .where('doc_type', 'not in', REFERENCE_ENTITIES);
+    return (await visibleDocs(db, q, scope).executeTakeFirstOrThrow()).n;
   },
 };

@@ -302,7 +302,8 @@ describeDb('GET /api/v1/sync/snapshot', (dbs) => {
           docType,
           docId,
           clock,
-          source: { kind: 'user', userId: 'u1' },
+          // A customer made in the back office names its store (registers get only their store's).
+          source: { kind: 'user', userId: 'u1', storeId: s1.id },
           writes: Object.entries(values).map(([field, value]) => ({ field, value, hlc, base: null })),
         });
       });

@@ -1,7 +1,8 @@
 /**
  * `GET /api/v1/sync/snapshot`: a new register's paged bootstrap of its store's reference data —
  * the tables of {@link REFERENCE_ENTITIES} (store, tax rates, categories, products, staff), then the
- * merge docs that have no table (customers, variants, barcodes, price lists, promotions).
+ * merge docs that have no table (the store's own customers, variants, barcodes, price lists,
+ * promotions).
  *
  * ```
  *   page 1:  capture the log head H ─► the store's stock levels at H ─► count (total) ─► first items
@@ -132,7 +133,7 @@ const KINDS = REFERENCE_ENTITIES.length + 1;
 async function readKind(db: Kysely<Database>, scope: PullScope, k: number, after: string | null, limit: number): Promise<{ items: ChangeInput[]; last: string | null }> {
   const entity = REFERENCE_ENTITIES[k];
   if (entity === undefined) {
-    const items = await mergeDocReader.page(db, scope.orgId, after, limit);
+    const items = await mergeDocReader.page(db, scope, after, limit);
     const last = items.at(-1);
     return { items, last: last ? mergeDocReader.positionOf(last) : null };
   }
@@ -159,7 +160,7 @@ async function readItems(db: Kysely<Database>, scope: PullScope, from: { k: numb
 }
 
 async function countAll(db: Kysely<Database>, scope: PullScope): Promise<number> {
-  let total = await mergeDocReader.count(db, scope.orgId);
+  let total = await mergeDocReader.count(db, scope);
   for (const entity of REFERENCE_ENTITIES) total += await ENTITY_READERS[entity].count(db, scope);
   return total;
 }
