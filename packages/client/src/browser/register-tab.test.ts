@@ -233,6 +233,32 @@ describe('a lost database (Node)', () => {
     await vi.waitFor(() => expect(c.status$.value).toMatchObject({ role: 'owner', phase: 'ready', error: null }));
   });
 
+  it('recovery pairs again as itself through the tab: the loss is recorded and the marker rewritten, so the next start is not "rolled back"', async () => {
+    const a = await tab('A');
+    await seed(a.store as AsyncRegisterStore);
+    for (let i = 0; i < 3; i++) await sell(a.store as AsyncRegisterStore);
+    await vi.waitFor(async () => expect((await markers.read())?.lastSeq).toBe(4));
+    await a.close();
+    rmSync(join(dir, 'register.sqlite'));
+
+    const b = await tab('B');
+    expect(b.status$.value.error).toMatchObject({ name: 'DatabaseLostError', reason: 'missing', lastSeq: 4, lastReceiptNo: 'S01-R02-000003' });
+    const store = await b.recoverStore();
+    // The server had ops up to seq 2 and receipt 1 (what recoverRegister's pairing answers).
+    const loss = await store.pairAfterLoss(
+      { ...FIXTURE_IDENTITY, resume: { lastSeq: 2, lastReceiptNumber: 1, chainHead: null }, pairedAt: FIXTURE_IDENTITY.pairedAt + 1 },
+      { reason: 'missing', localLastSeq: 4, localLastReceiptNo: 'S01-R02-000003' },
+    );
+    expect(loss).toMatchObject({ missingSeqs: { from: 3, to: 4, count: 2 }, missingReceipts: { from: 'S01-R02-000002', to: 'S01-R02-000003', count: 2 } });
+    expect(b.status$.value).toMatchObject({ role: 'owner', phase: 'ready', error: null });
+    expect(await markers.read()).toMatchObject({ lastSeq: 2, pairedAt: FIXTURE_IDENTITY.pairedAt + 1 });
+    await b.close();
+    // Opened again: the database and its marker agree.
+    const c = await tab('C');
+    expect(c.status$.value).toMatchObject({ role: 'owner', phase: 'ready', error: null });
+    expect((await (c.store as AsyncRegisterStore).reviewInfo()).dataLoss).toMatchObject({ id: loss.id });
+  });
+
   it('a database older than the marker (rolled back) is lost too, and one of another device', async () => {
     const a = await tab('A');
     await seed(a.store as AsyncRegisterStore);

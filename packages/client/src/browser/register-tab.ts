@@ -35,6 +35,7 @@
 import type { KassaError } from '@kassa/core';
 import type { AsyncRegisterStore } from '../store/register-engine.js';
 import type { RegisterIdentity, RegisterMeta } from '../store/meta.js';
+import type { DataLoss, DataLossInput } from '../store/sync-review.js';
 import { DEFAULT_LOCATION, openBrowserStore, type BrowserRegisterStore } from './browser-store.js';
 import { checkDatabase, markerFromMeta } from './database-check.js';
 import { DatabaseLostError, DatabaseOpenError, NotOwnerError, TakeOverTimeoutError } from './errors.js';
@@ -331,6 +332,7 @@ class BrowserRegisterTab implements RegisterTab {
         return async (...args: unknown[]): Promise<unknown> => {
           if (!isCurrent()) throw new NotOwnerError(this.tabId);
           if (prop === 'pair') return this.#pair(raw, args[0] as RegisterIdentity);
+          if (prop === 'pairAfterLoss') return this.#pairAfterLoss(raw, args[0] as RegisterIdentity, args[1] as DataLossInput);
           const result = await call(prop, args);
           if (COMMANDS.has(prop)) this.#noteCommitted(result);
           return result;
@@ -347,6 +349,20 @@ class BrowserRegisterTab implements RegisterTab {
     if (this.#marker !== null) await this.#markers.write(this.#marker);
     this.#setOwner('ready', null);
     return meta;
+  }
+
+  /**
+   * Recovery (`recoverRegister`): pairs again as itself and records the loss, then rewrites the
+   * marker from the new `meta` — a marker still saying "ops up to seq 46" over a database resumed
+   * at the server's 40 would call the recovered database rolled back at the next start.
+   */
+  async #pairAfterLoss(raw: BrowserRegisterStore, identity: RegisterIdentity, loss: DataLossInput): Promise<DataLoss> {
+    const persisted = this.#marker?.persisted ?? (await this.#markers.read().catch(() => null))?.persisted ?? null;
+    const recorded = await raw.pairAfterLoss(identity, loss);
+    this.#marker = markerFromMeta(await raw.meta(), persisted, this.#now());
+    if (this.#marker !== null) await this.#markers.write(this.#marker);
+    this.#setOwner('ready', null);
+    return recorded;
   }
 
   /** After a command's COMMIT: move the marker's last seq (not awaited: it never slows the till). */

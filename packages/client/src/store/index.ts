@@ -13,4 +13,5 @@ export * from './catalog.js';
 export * from './lookups.js';
 export * from './register-engine.js';
 export * from './sync-store.js';
+export * from './sync-review.js';
 export * from './vault.js';

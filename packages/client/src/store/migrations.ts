@@ -9,6 +9,7 @@ import { m0001_initial } from './migrations/0001-initial.js';
 import { m0002_catalog_search } from './migrations/0002-catalog-search.js';
 import { m0003_sync } from './migrations/0003-sync.js';
 import { m0004_sealed_personal_data } from './migrations/0004-sealed-personal-data.js';
+import { m0005_sync_review } from './migrations/0005-sync-review.js';
 import type { SqlDb } from './sql-db.js';
 
 /** One schema step. */
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'catalog_search', sql: m0002_catalog_search },
   { version: 3, name: 'sync', sql: m0003_sync },
   { version: 4, name: 'sealed_personal_data', sql: m0004_sealed_personal_data },
+  { version: 5, name: 'sync_review', sql: m0005_sync_review },
 ];
 
 /** The schema version this code writes. */

@@ -21,7 +21,7 @@ import {
 } from '../commands/index.js';
 import { findOpenShift, onHandOf, type OpenShift } from '../commands/local-state.js';
 import { writeCatalog, type CatalogBatch } from './catalog.js';
-import { InjectedFaultError } from './errors.js';
+import { InjectedFaultError, StorageFullError } from './errors.js';
 import { findByBarcode, getItem, searchCatalog, type CatalogItem, type ScanResult } from './lookups.js';
 import { readMeta, writeIdentity, type RegisterIdentity, type RegisterMeta } from './meta.js';
 import { migrate, schemaVersion } from './migrations.js';
@@ -32,6 +32,7 @@ import { Vault, type CustomerView, type EncryptionStatus, type ServerKey } from 
 import type { EscrowRequest } from '../crypto/enrolment.js';
 import type { SaveCustomerInput, SaveCustomerResult } from '../commands/index.js';
 import type { TenderInput } from '@kassa/core';
+import * as syncReview from './sync-review.js';
 
 /** A wall clock from the platform: the default outside tests. */
 export const systemClock: Clock = { now: () => Date.now() };
@@ -45,6 +46,12 @@ export interface EngineOptions {
   readonly random?: RandomSource;
   /** A seam for tests: called before each step of each command (see `commands/context.ts`). */
   readonly faults?: Faults;
+  /**
+   * How long synced rows are kept (`syncedMs`: journal, seen facts; `pulledSalesMs`: other
+   * registers' sales lines). A command that meets a full disk prunes what is older first and tries
+   * once more before `StorageFullError` reaches the caller. Default `DEFAULT_RETENTION`.
+   */
+  readonly retention?: { readonly syncedMs: number; readonly pulledSalesMs: number };
 }
 
 /**
@@ -153,6 +160,15 @@ export type RegisterEngineApi = Pick<
   | 'saveCustomerSealed'
   | 'sealPulled'
   | 'sealTenders'
+  | 'pruneSynced'
+  | 'replaceServerReview'
+  | 'serverAlerts'
+  | 'serverConflicts'
+  | 'reviewInfo'
+  | 'pairAfterLoss'
+  | 'dataLosses'
+  | 'markDataLossReported'
+  | 'acknowledgeDataLoss'
 >;
 
 /**
@@ -182,6 +198,7 @@ export class RegisterEngine {
   readonly #clock: Clock;
   readonly #ids: IdGenerator;
   readonly #ctx: CommandContext;
+  readonly #retention: { readonly syncedMs: number; readonly pulledSalesMs: number };
   #plan: FaultPlan | null = null;
   #recorded: string[] = [];
   readonly #vault: Vault;
@@ -200,6 +217,34 @@ export class RegisterEngine {
     };
     this.#ctx = { db, clock: this.#clock, ids: this.#ids, faults };
     this.#vault = new Vault(db, this.#ctx);
+    this.#retention = options.retention ?? syncReview.DEFAULT_RETENTION;
+  }
+
+  /**
+   * Runs a command; if the disk is full, prunes what the retention window lets go (the command
+   * was rolled back whole) and runs it once more. Still full, or nothing to prune: the
+   * `StorageFullError` goes to the caller.
+   */
+  #withRoom<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (e) {
+      if (!(e instanceof StorageFullError)) throw e;
+      let freed = 0;
+      try {
+        const c = this.pruneSynced(this.#cutoffs());
+        freed = c.journal + c.seenFacts + c.pulledSales;
+      } catch {
+        // pruning needs a little room too; the disk's fullness is the error to report
+      }
+      if (freed === 0) throw e;
+      return run();
+    }
+  }
+
+  #cutoffs(): syncReview.RetentionCutoffs {
+    const now = this.#clock.now();
+    return { syncedBefore: now - this.#retention.syncedMs, pulledSalesBefore: now - this.#retention.pulledSalesMs };
   }
 
   /** Opens the engine on a connection, migrating its schema to the latest version first. */
@@ -308,43 +353,43 @@ export class RegisterEngine {
   /** See `commands/complete-sale.ts`. */
   completeSale(input: Parameters<typeof completeSale>[1]): ReturnType<typeof completeSale> {
     this.#vault.assertSealedTenders('completeSale', input.tenders);
-    return completeSale(this.#ctx, input);
+    return this.#withRoom(() => completeSale(this.#ctx, input));
   }
 
   /** See `commands/refund.ts`. */
   refund(input: Parameters<typeof refund>[1]): ReturnType<typeof refund> {
     this.#vault.assertSealedTenders('refund', (input as { tenders?: readonly unknown[] }).tenders);
-    return refund(this.#ctx, input);
+    return this.#withRoom(() => refund(this.#ctx, input));
   }
 
   /** See `commands/void-sale.ts`. */
   voidSale(input: Parameters<typeof voidSale>[1]): ReturnType<typeof voidSale> {
-    return voidSale(this.#ctx, input);
+    return this.#withRoom(() => voidSale(this.#ctx, input));
   }
 
   /** See `commands/move-cash.ts`. */
   moveCash(input: Parameters<typeof moveCash>[1]): ReturnType<typeof moveCash> {
-    return moveCash(this.#ctx, input);
+    return this.#withRoom(() => moveCash(this.#ctx, input));
   }
 
   /** See `commands/open-shift.ts`. */
   openShift(input: Parameters<typeof openShift>[1]): ReturnType<typeof openShift> {
-    return openShift(this.#ctx, input);
+    return this.#withRoom(() => openShift(this.#ctx, input));
   }
 
   /** See `commands/close-shift.ts`. */
   closeShift(input: Parameters<typeof closeShift>[1]): ReturnType<typeof closeShift> {
-    return closeShift(this.#ctx, input);
+    return this.#withRoom(() => closeShift(this.#ctx, input));
   }
 
   /** See `commands/adjust-stock.ts`. */
   adjustStock(input: Parameters<typeof adjustStock>[1]): ReturnType<typeof adjustStock> {
-    return adjustStock(this.#ctx, input);
+    return this.#withRoom(() => adjustStock(this.#ctx, input));
   }
 
   /** See `commands/adjust-stock.ts`. */
   countStock(input: Parameters<typeof countStock>[1]): ReturnType<typeof countStock> {
-    return countStock(this.#ctx, input);
+    return this.#withRoom(() => countStock(this.#ctx, input));
   }
 
   /**
@@ -353,12 +398,12 @@ export class RegisterEngine {
    * {@link RegisterEngine.saveCustomerSealed}.
    */
   saveCustomer(input: Parameters<typeof saveCustomer>[1]): ReturnType<typeof saveCustomer> {
-    return saveCustomer(this.#ctx, input);
+    return this.#withRoom(() => saveCustomer(this.#ctx, input));
   }
 
   /** See `commands/reference-edit.ts`. */
   editProduct(input: Parameters<typeof editProduct>[1]): ReturnType<typeof editProduct> {
-    return editProduct(this.#ctx, input);
+    return this.#withRoom(() => editProduct(this.#ctx, input));
   }
 
   /** Every table's rows, sorted, for tests and support exports. */
@@ -453,6 +498,58 @@ export class RegisterEngine {
   /** Re-queues an export on the same register paired again; see `importUnsynced` in sync-store.ts. */
   importUnsynced(doc: unknown): syncStore.ImportOutcome {
     return syncStore.importUnsynced(this.#db, doc, this.#clock.now());
+  }
+
+  // ── review, losses and retention (see sync-review.ts) ──
+
+  /**
+   * Forgets synced rows older than the cut-offs (default: the retention window from now); see
+   * `pruneSynced`. The sync engine calls it after pushes; commands call it on a full disk.
+   */
+  pruneSynced(cutoffs?: syncReview.RetentionCutoffs): syncReview.PruneCounts {
+    return syncReview.pruneSynced(this.#db, cutoffs ?? this.#cutoffs());
+  }
+
+  /** Replaces the store's open alerts and conflicts with the server's lists (either may be left out). */
+  replaceServerReview(review: { readonly alerts?: readonly syncReview.ServerAlert[]; readonly conflicts?: readonly syncReview.ServerConflict[] }): void {
+    const now = this.#clock.now();
+    if (review.alerts !== undefined) syncReview.replaceServerAlerts(this.#db, review.alerts, now);
+    if (review.conflicts !== undefined) syncReview.replaceServerConflicts(this.#db, review.conflicts, now);
+  }
+
+  /** The open alerts of the register's store, as last fetched from the server. */
+  serverAlerts(): syncReview.ServerAlert[] {
+    return syncReview.serverAlerts(this.#db);
+  }
+
+  /** The open merge conflicts, as last fetched (no customer values). */
+  serverConflicts(): syncReview.ServerConflict[] {
+    return syncReview.serverConflicts(this.#db);
+  }
+
+  /** Counts of alerts and conflicts, and the data loss not yet acknowledged. */
+  reviewInfo(): syncReview.ReviewInfo {
+    return syncReview.reviewInfo(this.#db);
+  }
+
+  /** Pairs again as itself after losing the database, recording what was lost; see `pairAfterLoss`. */
+  pairAfterLoss(identity: RegisterIdentity, loss: syncReview.DataLossInput): syncReview.DataLoss {
+    return syncReview.pairAfterLoss(this.#db, identity, loss, this.#clock.now());
+  }
+
+  /** Every data loss recorded, newest first. */
+  dataLosses(): syncReview.DataLoss[] {
+    return syncReview.dataLosses(this.#db);
+  }
+
+  /** The server took the alert of a data loss. */
+  markDataLossReported(id: number): void {
+    syncReview.markDataLossReported(this.#db, id, this.#clock.now());
+  }
+
+  /** A manager saw a data loss: the status stops showing it. */
+  acknowledgeDataLoss(id: number): void {
+    syncReview.acknowledgeDataLoss(this.#db, id, this.#clock.now());
   }
 
   // ── personal data sealed at rest (see vault.ts; docs/adr/0032) ──

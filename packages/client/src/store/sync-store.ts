@@ -217,7 +217,7 @@ function applyFact(ctx: ApplyContext, op: FactOp, logSeq: number | null): void {
   const orderId = saleOrderId(op);
   if (orderId !== undefined) {
     const lines = op.type === 'sale.completed' ? op.payload.lines : op.type === 'exchange.completed' ? op.payload.sale.lines : [];
-    db.run('INSERT OR IGNORE INTO pulled_sales (order_id, op_id, lines_json) VALUES (?, ?, ?)', [orderId, op.id, JSON.stringify(lines)]);
+    db.run('INSERT OR IGNORE INTO pulled_sales (order_id, op_id, lines_json, pulled_at) VALUES (?, ?, ?, ?)', [orderId, op.id, JSON.stringify(lines), now]);
   }
   const dependsOn = dependsOnOrder(op);
   const sale = saleRef(db, dependsOn);

@@ -103,3 +103,14 @@ export class ImportConflictError extends KassaError {
     super(`cannot import the op at seq ${seq}: ${reason}`);
   }
 }
+
+/** Recovery paired another register than the one that was lost (a code of another store or register): nothing was written. */
+export class RecoveryMismatchError extends KassaError {
+  readonly code = 'recovery_mismatch';
+  constructor(
+    readonly expected: string,
+    readonly got: string,
+  ) {
+    super(`recovery must pair the lost register ${expected} again, but the server paired ${got}; use a pairing code of the register's own store`);
+  }
+}

@@ -14,4 +14,5 @@ export type { SyncStore, BeforeApply } from './loop-deps.js';
 export * from './sync-engine.js';
 export * from './pairing.js';
 export * from './key-client.js';
+export * from './recovery.js';
 export * from './notifying-store.js';

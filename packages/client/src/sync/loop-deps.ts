@@ -22,6 +22,12 @@ export type SyncStore = Pick<
   | 'applySnapshotPage'
   | 'markRevoked'
   | 'pruneJournal'
+  | 'pruneSynced'
+  | 'replaceServerReview'
+  | 'reviewInfo'
+  | 'dataLosses'
+  | 'markDataLossReported'
+  | 'acknowledgeDataLoss'
   | 'exportUnsynced'
   | 'importUnsynced'
 >;

@@ -38,8 +38,10 @@ export interface PushLoopOptions {
   readonly limits: PushLimits;
   /** While idle, look at the outbox again this often even without a notification (ms). */
   readonly idleRecheckMs: number;
-  /** Drop journal entries older than this after successful pushes (ms). */
+  /** Drop journal entries and seen facts older than this after successful pushes (ms). */
   readonly journalRetentionMs: number;
+  /** Drop other registers' pulled sales lines older than this (ms). */
+  readonly pulledSalesRetentionMs: number;
 }
 
 type Step = { readonly kind: 'idle' } | { readonly kind: 'again' } | { readonly kind: 'offline' } | { readonly kind: 'locked' } | { readonly kind: 'backoff'; readonly ms: number; readonly error: boolean };
@@ -223,7 +225,7 @@ export class PushLoop {
     const now = this.#d.clock.now();
     if (now - this.#lastPrune < 3_600_000) return;
     this.#lastPrune = now;
-    await this.#d.store.pruneJournal(now - this.#o.journalRetentionMs);
+    await this.#d.store.pruneSynced({ syncedBefore: now - this.#o.journalRetentionMs, pulledSalesBefore: now - this.#o.pulledSalesRetentionMs });
   }
 
   #retry(retryAfterMs: number | undefined, error: boolean): Step {

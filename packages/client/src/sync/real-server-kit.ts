@@ -284,6 +284,17 @@ export class BackOffice {
     return (a.body === '' ? {} : JSON.parse(a.body)) as T;
   }
 
+  /**
+   * The same signed-in session, talking from another local address: the server's general rate
+   * limit counts per address, its login limit per account, so tests sign in once and spread.
+   */
+  at(localAddress: string): BackOffice {
+    const other = new BackOffice(this.baseUrl, localAddress);
+    other.#cookie = this.#cookie;
+    other.#csrf = this.#csrf;
+    return other;
+  }
+
   /** Signs in as the demo owner. */
   async login(): Promise<this> {
     const r = await this.#call<{ csrfToken: string }>('POST', '/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
@@ -299,6 +310,16 @@ export class BackOffice {
   /** A one-time pairing code for the demo store (for `registerCode`, when given). */
   async pairingCode(storeId: string, registerCode?: string): Promise<string> {
     return (await this.#call<{ code: string }>('POST', '/api/v1/registers/pairing-codes', { storeId, ...(registerCode === undefined ? {} : { registerCode }) })).code;
+  }
+
+  /** Edits a product as a manager would in the back office (no `fieldHlc`: based on the value now). */
+  async editProduct(productId: string, changes: Record<string, unknown>): Promise<void> {
+    await this.#call('PATCH', `/api/v1/products/${productId}`, changes);
+  }
+
+  /** The organisation's open alerts (of one kind, when given). */
+  async alerts(kind?: string): Promise<{ key: string; kind: string; registerId: string | null; data: unknown }[]> {
+    return (await this.#call<{ alerts: { key: string; kind: string; registerId: string | null; data: unknown }[] }>('GET', `/api/v1/alerts?limit=200${kind === undefined ? '' : `&kind=${kind}`}`)).alerts;
   }
 
   /** Revokes a register: its next request gets 401 `register_revoked`. */

@@ -5,15 +5,19 @@
  * its database are shared by the tests of one file (the SIGKILL test restarts it on the same
  * database). Waits are for conditions, never fixed sleeps.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addLine, createCart, qtyMilli } from '@kassa/core';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { checkDatabase, markerFromMeta } from '../browser/database-check.js';
+import { DatabaseLostError } from '../browser/errors.js';
+import { slotMarkerStore, type MarkerStore } from '../browser/pairing-marker.js';
 import { openNodeStore, type NodeRegisterStore } from '../node.js';
 import { SCHEMA_VERSION } from '../store/migrations.js';
 import { pairRegister } from './pairing.js';
+import { recoverRegister } from './recovery.js';
 import { BackOffice, boundFetch, startProxy, startServer, waitFor, type DbKind, type FaultProxy, type RealServer } from './real-server-kit.js';
 import { SyncEngine, type OnlineSignal, type SyncEngineOptions } from './sync-engine.js';
 import type { SyncPhase } from './status.js';
@@ -46,6 +50,24 @@ interface Register {
 
 const num = (v: unknown): number => Number(v);
 
+/** The pairing marker as a register keeps it outside its database: here a file beside it. */
+function fileMarkers(path: string): MarkerStore {
+  return slotMarkerStore([
+    {
+      name: `file:${path}`,
+      read: () => {
+        try {
+          return Promise.resolve(readFileSync(path, 'utf8'));
+        } catch {
+          return Promise.resolve(null);
+        }
+      },
+      write: (text) => Promise.resolve(writeFileSync(path, text)),
+      remove: () => Promise.resolve(rmSync(path, { force: true })),
+    },
+  ]);
+}
+
 /** Declares the real-server suite for one database kind. */
 export function describeRealServer(kind: DbKind): void {
   describe(`sync engine against a real server on ${kind}`, { timeout: 60_000 }, () => {
@@ -74,6 +96,16 @@ export function describeRealServer(kind: DbKind): void {
       for (const c of cleanups.splice(0).reverse()) await c();
     });
 
+    /**
+     * The back office, signed in once per file (sessions survive a server restart): logging in for
+     * every register would meet the login rate limit, which counts attempts per account.
+     */
+    let signedIn: Promise<BackOffice> | null = null;
+    async function backOffice(addr: string): Promise<BackOffice> {
+      signedIn ??= new BackOffice(server.url, '127.0.0.10').login();
+      return (await signedIn).at(addr);
+    }
+
     /** A new register database paired through the real pairing API, talking from its own address. */
     async function newRegister(o: { registerCode?: string; baseUrl?: string } = {}): Promise<Register> {
       addrs += 1;
@@ -89,8 +121,7 @@ export function describeRealServer(kind: DbKind): void {
         }
         rmSync(dir, { recursive: true, force: true });
       });
-      const bo = await new BackOffice(server.url, addr).login();
-      const code = await bo.pairingCode(storeId, o.registerCode);
+      const code = await (await backOffice(addr)).pairingCode(storeId, o.registerCode);
       const paired = await pairRegister({ baseUrl: server.url, store: node.store, request: { code, ...(o.registerCode === undefined ? {} : { registerCode: o.registerCode }) }, fetch: boundFetch(addr) });
       const online = new Switch();
       return {
@@ -333,6 +364,123 @@ export function describeRealServer(kind: DbKind): void {
       await waitFor('the skew back to small', () => !engine.status().clockSkewLarge && Math.abs(engine.status().clockSkewMs ?? Infinity) < 5_000);
     });
 
+    it('alerts and conflicts the server reports are fetched into the register’s tables and its status; resolved ones go', async () => {
+      const reg = await newRegister();
+      const engine = reg.engine({ reviewIntervalMs: 200 });
+      await engine.start();
+      await synced(reg, engine);
+      const bo = await backOffice(reg.addr);
+      const [manager] = await server.sql<{ id: string }>("SELECT id FROM staff WHERE role = 'manager' ORDER BY name LIMIT 1");
+      // An oversell (a fact the server takes, with an alert) …
+      await sell(reg.node.store, (await serverOnHand()) + 1_000_000);
+      // … and a price edited on the register offline while the back office edited it too.
+      reg.online.set(false);
+      const price = Number((await reg.node.store.getItem(product)).unitPrice.amount);
+      await reg.node.store.editProduct({ productId: product, changes: { price: price + 11 }, staffId: manager?.id ?? '' });
+      await bo.editProduct(product, { price: price + 22 });
+      reg.online.set(true);
+      engine.notifyLocalOp();
+      await synced(reg, engine);
+      const oversell = (a: { kind: string; data: unknown }): boolean => a.kind === 'oversell' && JSON.stringify(a.data).includes(product);
+      await waitFor('the oversell alert and the price conflict on the register', async () => {
+        const alerts = await reg.node.store.serverAlerts();
+        const conflicts = await reg.node.store.serverConflicts();
+        return alerts.some(oversell) && conflicts.some((c) => c.docId === product && c.field === 'price');
+      });
+      // What the register keeps is the server's list for its store.
+      await waitFor('the status to count them', async () => {
+        const s = engine.status();
+        return s.alerts === (await reg.node.store.serverAlerts()).length && s.conflicts === (await reg.node.store.serverConflicts()).length && s.alerts > 0 && s.conflicts > 0;
+      });
+      const open = await server.sql<{ key: string }>("SELECT key FROM alerts WHERE org_id = ? AND store_id = ? AND status = 'open'", [orgId, storeId]);
+      await waitFor('the same alerts as the server', async () => {
+        const kept = (await reg.node.store.serverAlerts()).map((a) => a.key).sort();
+        const now = (await server.sql<{ key: string }>("SELECT key FROM alerts WHERE org_id = ? AND store_id = ? AND status = 'open'", [orgId, storeId])).map((r) => r.key).sort();
+        return JSON.stringify(kept) === JSON.stringify(now) || undefined;
+      });
+      expect(open.length).toBeGreaterThan(0);
+      // Resolved on the server: gone from the register at a later fetch.
+      await server.sql("UPDATE conflicts SET status = 'resolved' WHERE org_id = ? AND doc_id = ?", [orgId, product]);
+      await waitFor('the resolved conflict gone', async () => !(await reg.node.store.serverConflicts()).some((c) => c.docId === product));
+    });
+
+    it('the database file deleted under a paired register: loud recovery as itself — what the server lacks is in its status and the server’s alerts; numbering resumes, no receipt number twice', async () => {
+      const reg = await newRegister();
+      const markers = fileMarkers(`${reg.file}.marker.json`);
+      const noteMarker = async (): Promise<void> => {
+        const m = markerFromMeta(await reg.node.store.meta(), null, Date.now());
+        if (m !== null) await markers.write(m);
+      };
+      await noteMarker();
+      const engine = reg.engine();
+      await engine.start();
+      await synced(reg, engine);
+      for (let i = 0; i < 2; i++) {
+        await sell(reg.node.store);
+        await noteMarker();
+      }
+      engine.notifyLocalOp();
+      await synced(reg, engine);
+      const serverHad = num((await server.sql<{ last_seq: unknown }>('SELECT last_seq FROM registers WHERE id = ?', [reg.deviceId]))[0]?.last_seq);
+      // Offline, four more sales; then the database file is gone (deleted, evicted).
+      reg.online.set(false);
+      const lostSales: { id: string; receiptNo: string }[] = [];
+      for (let i = 0; i < 4; i++) {
+        lostSales.push(await sell(reg.node.store));
+        await noteMarker();
+      }
+      await engine.stop();
+      reg.node.engine.close();
+      for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${reg.file}${suffix}`, { force: true });
+
+      // The register starts again: an empty database under a marker that knew more.
+      const fresh = openNodeStore(reg.file);
+      cleanups.push(() => fresh.engine.close());
+      const check = checkDatabase(await markers.read(), await fresh.store.meta(), Date.now());
+      expect(check.ok).toBe(false);
+      const lost = check.ok ? null : check.error;
+      expect(lost).toBeInstanceOf(DatabaseLostError);
+      if (!(lost instanceof DatabaseLostError)) return;
+      expect(lost).toMatchObject({ reason: 'missing', registerCode: reg.registerCode, lastSeq: serverHad + 4, lastReceiptNo: lostSales.at(-1)?.receiptNo });
+
+      const bo = await backOffice(reg.addr);
+      const code = await bo.pairingCode(storeId);
+      const recovered = await recoverRegister({ baseUrl: server.url, store: fresh.store, lost, request: { code }, fetch: boundFetch(reg.addr) });
+      expect(recovered.response.deviceId).toBe(reg.deviceId);
+      expect(recovered.reported).toBe(true);
+      const firstLost = lostSales[0]?.receiptNo ?? '';
+      expect(recovered.loss).toMatchObject({
+        reason: 'missing',
+        missingSeqs: { from: serverHad + 1, to: serverHad + 4, count: 4 },
+        missingReceipts: { from: firstLost, to: lostSales.at(-1)?.receiptNo, count: 4 },
+      });
+      // The server's alert says the same.
+      const [alert] = (await bo.alerts('register_data_loss')).filter((a) => a.registerId === reg.deviceId);
+      expect(alert?.data).toMatchObject({ reason: 'missing', serverLastSeq: serverHad, missingSeqs: { from: serverHad + 1, to: serverHad + 4, count: 4 }, missingReceipts: 4 });
+
+      // It bootstraps again and shows the loss loudly until a manager acknowledges it.
+      const engine2 = new SyncEngine({ store: fresh.store, baseUrl: server.url, database: reg.file, fetch: boundFetch(reg.addr), pullWaitS: 2 });
+      cleanups.push(() => engine2.stop());
+      await engine2.start();
+      await waitFor('bootstrapped', async () => (await fresh.store.syncInfo()).pullCursor !== null && engine2.status().phase === 'idle', 30_000);
+      expect(engine2.status().dataLoss).toMatchObject({ reason: 'missing', missingSeqs: { from: serverHad + 1, to: serverHad + 4, count: 4 }, missingReceipts: { count: 4 }, reported: true });
+      expect((await fresh.store.getItem(product)).productId).toBe(product);
+      // Numbering: the seq continues the server's (gapless for it); receipts continue after the last printed.
+      const next = await sell(fresh.store);
+      const meta = await fresh.store.meta();
+      expect(meta.nextSeq - 1).toBe(serverHad + 2); // a shift opened and the sale
+      expect(next.receiptNo).toBe(`${lostSales.at(-1)?.receiptNo.slice(0, -6) ?? ''}${String(Number(lostSales.at(-1)?.receiptNo.slice(-6)) + 1).padStart(6, '0')}`);
+      engine2.notifyLocalOp();
+      await waitFor('pushed', async () => (await fresh.store.syncInfo()).opsWaiting === 0 && engine2.status().phase === 'idle', 30_000);
+      await expectAppliedOnce(reg.deviceId, [next.id]);
+      // The lost sales never reached the server, and nothing pretends they did.
+      const stored = await server.sql<{ id: string }>('SELECT id FROM facts WHERE register_id = ?', [reg.deviceId]);
+      for (const s of lostSales) expect(stored.map((r) => r.id)).not.toContain(s.id);
+      const id = engine2.status().dataLoss?.id ?? -1;
+      await engine2.acknowledgeDataLoss(id);
+      expect(engine2.status().dataLoss).toBeNull();
+    });
+
     it('revoked with 5 unsynced sales → export → re-pair → import: all 5 applied once, numbering continues', async () => {
       const reg = await newRegister();
       const engine = reg.engine();
@@ -344,7 +492,7 @@ export function describeRealServer(kind: DbKind): void {
       reg.online.set(false);
       const unsynced: { id: string; receiptNo: string }[] = [];
       for (let i = 0; i < 5; i++) unsynced.push(await sell(reg.node.store));
-      const bo = await new BackOffice(server.url, reg.addr).login();
+      const bo = await backOffice(reg.addr);
       await bo.revoke(reg.deviceId);
       reg.online.set(true);
       await waitFor('locked', () => engine.status().phase === 'locked');
@@ -380,9 +528,11 @@ export function describeRealServer(kind: DbKind): void {
       const before = await reg.node.store.outbox();
       expect(before).toHaveLength(50);
       reg.node.engine.close();
-      // The database as the previous app version left it: without migration 3 (the sync tables).
+      // The database as the previous app version left it: without migration 5 (review tables, retention columns).
       const old = new Database(reg.file);
-      old.exec('DROP TABLE server_stock; DROP TABLE seen_facts; DROP TABLE pulled_sales; DROP TABLE reference_docs; DROP TABLE sync_state; DELETE FROM schema_migrations WHERE version >= 3;');
+      old.exec(`DROP TABLE server_alerts; DROP TABLE server_conflicts; DROP TABLE data_losses;
+        DROP INDEX pulled_sales_pulled_at_idx; DROP INDEX seen_facts_seen_at_idx; ALTER TABLE pulled_sales DROP COLUMN pulled_at;
+        DELETE FROM schema_migrations WHERE version >= 5;`);
       old.close();
       const upgraded = openNodeStore(reg.file);
       cleanups.push(() => upgraded.engine.close());

@@ -67,8 +67,32 @@ export interface SyncStatus {
   readonly clockSkewLarge: boolean;
   /** Pulled changes skipped because they did not fit (see the entity mapping). */
   readonly ignoredChanges: number;
+  /** Open alerts of the register's store on the server (oversell, quarantine, …), as last fetched. */
+  readonly alerts: number;
+  /** Open merge conflicts on the server, as last fetched. */
+  readonly conflicts: number;
+  /** When alerts and conflicts were last fetched (null: not yet). */
+  readonly reviewFetchedAt: number | null;
+  /**
+   * The register lost (part of) its database and came back: what the server lacks from it. Shown
+   * until a manager acknowledges it (`SyncEngine.acknowledgeDataLoss`). Null: no such loss.
+   */
+  readonly dataLoss: DataLossStatus | null;
   readonly push: LoopStatus;
   readonly pull: LoopStatus;
+}
+
+/** A data loss as the status shows it (see `DataLoss` in the store's sync-review). */
+export interface DataLossStatus {
+  readonly id: number;
+  readonly reason: string;
+  readonly detectedAt: number;
+  /** Ops this register made that the server never got (inclusive seq range), or null: none. */
+  readonly missingSeqs: { readonly from: number; readonly to: number; readonly count: number } | null;
+  /** Receipts printed that the server never got (receipt numbers, inclusive), or null: none. */
+  readonly missingReceipts: { readonly from: string; readonly to: string; readonly count: number } | null;
+  /** The server has been told (it raised an alert); false while the report waits to be sent. */
+  readonly reported: boolean;
 }
 
 /** A listener of status changes. */
@@ -92,6 +116,10 @@ export function initialStatus(online: boolean): SyncStatus {
     clockSkewMs: null,
     clockSkewLarge: false,
     ignoredChanges: 0,
+    alerts: 0,
+    conflicts: 0,
+    reviewFetchedAt: null,
+    dataLoss: null,
     push: loop,
     pull: loop,
   };

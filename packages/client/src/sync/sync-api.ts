@@ -16,11 +16,17 @@ import { parseRetryAfter } from './backoff.js';
 import { RegisterRevokedError, ResyncRequiredError, SyncHttpError, SyncNetworkError, SyncProtocolError } from './errors.js';
 import type { Timers } from './timers.js';
 import {
+  AlertListSchema,
+  ConflictListSchema,
+  DataLossReportResponseSchema,
   ErrorBodySchema,
   PairingResponseSchema,
   PullResponseSchema,
   PushResponseSchema,
   SnapshotPageSchema,
+  type AlertList,
+  type ConflictList,
+  type DataLossReportResponse,
   type PairingResponse,
   type PullResponse,
   type PushResponse,
@@ -63,6 +69,17 @@ export type PairingRequest =
   | { readonly code: string; readonly registerCode?: string; readonly name?: string }
   | { readonly email: string; readonly password: string; readonly storeId: string; readonly registerCode?: string; readonly name?: string };
 
+/** What a register that lost (part of) its database tells the server. */
+export interface DataLossReport {
+  readonly reason: 'missing' | 'unreadable' | 'rolled_back' | 'other_register';
+  /** The highest op seq the register knew it had committed (its pairing marker). */
+  readonly localLastSeq: number;
+  /** The last receipt number it knew it had printed, or null. */
+  readonly localLastReceiptNo: string | null;
+  /** When the register found the loss (its clock). */
+  readonly detectedAt: number;
+}
+
 /**
  * The sync routes of one server.
  *
@@ -101,6 +118,21 @@ export class SyncApi {
   snapshot(page: string | undefined, options: { readonly limit: number; readonly signal?: AbortSignal | undefined }): Promise<Timed<SnapshotPage>> {
     const qs = new URLSearchParams({ limit: String(options.limit), ...(page === undefined ? {} : { page }) });
     return this.#request('snapshot', 'GET', `/api/v1/sync/snapshot?${qs.toString()}`, SnapshotPageSchema, { signal: options.signal, auth: true });
+  }
+
+  /** `GET /api/v1/alerts?status=open` (the register's store's), one page. */
+  alerts(offset: number, signal?: AbortSignal): Promise<Timed<AlertList>> {
+    return this.#request('alerts', 'GET', `/api/v1/alerts?status=open&limit=200&offset=${String(offset)}`, AlertListSchema, { signal, auth: true });
+  }
+
+  /** `GET /api/v1/conflicts?status=open`, one page. */
+  conflicts(offset: number, signal?: AbortSignal): Promise<Timed<ConflictList>> {
+    return this.#request('conflicts', 'GET', `/api/v1/conflicts?status=open&limit=200&offset=${String(offset)}`, ConflictListSchema, { signal, auth: true });
+  }
+
+  /** `POST /api/v1/registers/me/data-loss`: tells the server what this register lost (it raises an alert). */
+  reportDataLoss(report: DataLossReport, signal?: AbortSignal): Promise<Timed<DataLossReportResponse>> {
+    return this.#request('data-loss report', 'POST', '/api/v1/registers/me/data-loss', DataLossReportResponseSchema, { body: JSON.stringify(report), signal, auth: true });
   }
 
   /** `POST /api/v1/registers/pair` (no token: this is how the register gets one). */

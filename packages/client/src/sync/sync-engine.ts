@@ -16,6 +16,7 @@
  */
 import type { Clock, RandomSource } from '@kassa/core';
 import type { ImportOutcome, UnsyncedExport } from '../store/sync-store.js';
+import type { ServerAlert, ServerConflict } from '../store/sync-review.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { BeforeApply, LoopName, SyncStore } from './loop-deps.js';
 import { processLock, type OwnerLock } from './owner-lock.js';
@@ -83,8 +84,15 @@ export interface SyncEngineOptions {
   readonly requestTimeoutMs?: number;
   /** While idle, look at the outbox again this often (default 30 s). */
   readonly idleRecheckMs?: number;
-  /** Acknowledged ops are kept this long (default 30 days). */
+  /** Acknowledged ops and the facts seen by pull are kept this long (default 30 days). */
   readonly journalRetentionMs?: number;
+  /** Other registers' sales lines (which refunds and voids of them need) are kept this long (default 90 days). */
+  readonly pulledSalesRetentionMs?: number;
+  /**
+   * The server's open alerts and conflicts for this store are fetched at most this often, after a
+   * successful sync (default 30 s); `refreshReview()` fetches at once.
+   */
+  readonly reviewIntervalMs?: number;
   /** Runs over pulled changes before they are stored: the crypto module seals personal fields here. */
   readonly beforeApply?: BeforeApply;
   /**
@@ -115,6 +123,10 @@ export class SyncEngine {
   readonly #status: StatusSubject;
   readonly #push: PushLoop;
   readonly #pull: PullLoop;
+  readonly #api: SyncApi;
+  #reviewing: Promise<void> | null = null;
+  #lastReviewAt = Number.NEGATIVE_INFINITY;
+  #reviewAbort = new AbortController();
   #token: string | null = null;
   #running = false;
   #release: (() => void) | null = null;
@@ -158,7 +170,9 @@ export class SyncEngine {
       limits: { maxOps: options.maxOpsPerPush ?? 500, maxBytes: options.maxBytesPerPush ?? 1024 * 1024 },
       idleRecheckMs: options.idleRecheckMs ?? 30_000,
       journalRetentionMs: options.journalRetentionMs ?? 30 * 24 * 3_600_000,
+      pulledSalesRetentionMs: options.pulledSalesRetentionMs ?? 90 * 24 * 3_600_000,
     });
+    this.#api = api;
     this.#pull = new PullLoop(deps, { limit: options.pullLimit ?? 500, waitS: options.pullWaitS ?? 25, snapshotLimit: options.snapshotLimit ?? 1000 }, this.#push);
   }
 
@@ -211,7 +225,8 @@ export class SyncEngine {
     this.#standby = null;
     this.#unsubscribeOnline?.();
     this.#unsubscribeOnline = null;
-    await Promise.all([this.#push.stop(), this.#pull.stop()]);
+    this.#reviewAbort.abort();
+    await Promise.all([this.#push.stop(), this.#pull.stop(), this.#reviewing]);
     this.#loopsStarted = false;
     this.#release?.();
     this.#release = null;
@@ -238,6 +253,16 @@ export class SyncEngine {
         locked: info.revoked,
         lastSuccessfulSyncAt: info.lastSyncAt ?? this.#status.get().lastSuccessfulSyncAt,
       });
+      const review = await this.#o.store.reviewInfo();
+      const loss = review.dataLoss;
+      this.#update({
+        alerts: review.alerts,
+        conflicts: review.conflicts,
+        dataLoss:
+          loss === null
+            ? null
+            : { id: loss.id, reason: loss.reason, detectedAt: loss.detectedAt, missingSeqs: loss.missingSeqs, missingReceipts: loss.missingReceipts, reported: loss.reportedAt !== null },
+      });
     } catch (e) {
       this.#failed(null, e);
     }
@@ -253,6 +278,27 @@ export class SyncEngine {
     return this.#o.sealExport === undefined ? doc : this.#o.sealExport(doc);
   }
 
+  /**
+   * Fetches the server's open alerts (of this store) and merge conflicts now, into the store for
+   * the UI, after sending any data loss the server has not been told of yet. Resolves when done;
+   * a failure (offline, an older server without these routes) leaves what was fetched before.
+   */
+  async refreshReview(): Promise<void> {
+    await this.#reviewing;
+    this.#lastReviewAt = this.#clock.now();
+    const run: Promise<void> = this.#review().finally(() => {
+      if (this.#reviewing === run) this.#reviewing = null;
+    });
+    this.#reviewing = run;
+    await run;
+  }
+
+  /** A manager has seen the data loss the status shows: it stops being shown. */
+  async acknowledgeDataLoss(id: number): Promise<void> {
+    await this.#o.store.acknowledgeDataLoss(id);
+    await this.refresh();
+  }
+
   /** Re-queues an export on this register, paired again as the same register; then pushes. */
   async importUnsynced(doc: unknown): Promise<ImportOutcome> {
     const outcome = await this.#o.store.importUnsynced(doc);
@@ -260,8 +306,56 @@ export class SyncEngine {
     return outcome;
   }
 
+  /** After a successful sync: fetch the review lists when the last fetch is older than the interval. */
+  #maybeReview(): void {
+    if (!this.#loopsStarted || this.#reviewing !== null) return;
+    if (this.#clock.now() - this.#lastReviewAt < (this.#o.reviewIntervalMs ?? 30_000)) return;
+    void this.refreshReview();
+  }
+
+  async #review(): Promise<void> {
+    const signal = this.#reviewAbort.signal;
+    try {
+      for (const loss of await this.#o.store.dataLosses()) {
+        if (loss.reportedAt !== null) continue;
+        await this.#api.reportDataLoss(
+          { reason: loss.reason, localLastSeq: loss.localLastSeq, localLastReceiptNo: loss.localLastReceiptNo, detectedAt: loss.detectedAt },
+          signal,
+        );
+        await this.#o.store.markDataLossReported(loss.id);
+      }
+      const alerts: ServerAlert[] = [];
+      for (let offset = 0; ; ) {
+        const { body } = await this.#api.alerts(offset, signal);
+        for (const a of body.alerts) {
+          alerts.push({ key: a.key, id: a.id, kind: a.kind, status: a.status, registerId: a.registerId, data: a.data, occurrences: a.occurrences, firstSeenAt: a.firstSeenAt, lastSeenAt: a.lastSeenAt, acknowledgedAt: a.acknowledgedAt });
+        }
+        offset += body.alerts.length;
+        if (body.alerts.length === 0 || offset >= body.total) break;
+      }
+      const conflicts: ServerConflict[] = [];
+      for (let offset = 0; ; ) {
+        const { body } = await this.#api.conflicts(offset, signal);
+        for (const c of body.conflicts) {
+          conflicts.push({ id: c.id, docType: c.docType, docId: c.docId, field: c.field, winner: c.winner, loser: c.loser, current: c.current, detectedAt: c.detectedAt });
+        }
+        offset += body.conflicts.length;
+        if (body.conflicts.length === 0 || offset >= body.total) break;
+      }
+      await this.#o.store.replaceServerReview({ alerts, conflicts });
+      this.#update({ reviewFetchedAt: this.#clock.now() });
+    } catch {
+      // Kept as last fetched; tried again after the next sync past the interval. The loops report
+      // the network and a revocation; an older server without these routes answers 404.
+      // `reviewFetchedAt` tells the UI how fresh the lists are.
+    } finally {
+      await this.refresh();
+    }
+  }
+
   async #begin(release: () => void): Promise<void> {
     this.#release = release;
+    this.#reviewAbort = new AbortController();
     this.#standby = null;
     this.#update({ owner: true });
     this.#token = (await this.#o.store.meta()).token;
@@ -285,6 +379,7 @@ export class SyncEngine {
       this.#errorFrom = null;
     }
     this.#update(patch);
+    this.#maybeReview();
   }
 
   #failed(loop: LoopName | null, e: unknown): void {

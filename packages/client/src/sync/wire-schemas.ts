@@ -110,3 +110,56 @@ export const ErrorBodySchema = z.object({
 
 /** An error answer. */
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** One alert as `GET /api/v1/alerts` lists it (a register sees its own store's). */
+export const AlertViewSchema = z.object({
+  id: z.string(),
+  key: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  storeId: z.string().nullable().optional(),
+  registerId: z.string().nullable(),
+  data: z.unknown(),
+  occurrences: z.int(),
+  firstSeenAt: z.int(),
+  lastSeenAt: z.int(),
+  acknowledgedAt: z.int().nullable(),
+});
+
+/** `GET /api/v1/alerts` → 200 (one page). */
+export const AlertListSchema = z.object({ alerts: z.array(AlertViewSchema), total: z.int().min(0), limit: z.int(), offset: z.int() });
+
+/** An alert list page. */
+export type AlertList = z.infer<typeof AlertListSchema>;
+
+const ConflictWriteSchema = z.object({ value: z.unknown(), hlc: z.string() });
+
+/** One merge conflict as `GET /api/v1/conflicts` lists it. */
+export const ConflictViewSchema = z.object({
+  id: z.string(),
+  docType: z.string(),
+  docId: z.string(),
+  field: z.string(),
+  winner: ConflictWriteSchema,
+  loser: ConflictWriteSchema,
+  current: ConflictWriteSchema.nullable(),
+  status: z.string(),
+  detectedAt: z.int(),
+});
+
+/** `GET /api/v1/conflicts` → 200 (one page). */
+export const ConflictListSchema = z.object({ conflicts: z.array(ConflictViewSchema), total: z.int().min(0), limit: z.int(), offset: z.int() });
+
+/** A conflict list page. */
+export type ConflictList = z.infer<typeof ConflictListSchema>;
+
+/** `POST /api/v1/registers/me/data-loss` → 200: the alert the server raised. */
+export const DataLossReportResponseSchema = z.object({
+  alertKey: z.string(),
+  serverLastSeq: z.int().min(0),
+  serverLastReceiptNumber: z.int().min(0),
+  serverTime: z.int().min(0).optional(),
+});
+
+/** A data-loss report's answer. */
+export type DataLossReportResponse = z.infer<typeof DataLossReportResponseSchema>;
