@@ -24,6 +24,11 @@ export interface ChaosProxyOptions {
   /** The real server behind the proxy (loopback). */
   readonly targetPort: number;
   readonly targetHost?: string;
+  /**
+   * Loopback address the proxy connects to the server from (e.g. `127.0.0.12`), so each register is
+   * its own client to the server (its own per-address rate-limit bucket), as separate machines are.
+   */
+  readonly localAddress?: string;
   /** Probability in [0, 1] that a request meets one fault. */
   readonly chaos: number;
   /** Seed of the proxy's own random stream. */
@@ -232,6 +237,7 @@ export class ChaosProxy {
           path: req.url,
           headers: { ...headers, 'content-length': String(body.length) },
           agent: false,
+          ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
           ...(signal === undefined ? {} : { signal }),
         },
         (answer) => {

@@ -14,10 +14,23 @@ export interface CheckResult {
   readonly conflicts: number;
   /** Alerts raised, by kind. */
   readonly alerts: Readonly<Record<string, number>>;
+  /**
+   * Alerts matched to their causes: products below zero on the server (each must have its open
+   * oversell alert), over-refunded sale lines by core's reducers over the journals (each its
+   * over_refund alert), registers whose clock is off (each its clock_skew alert, in the right
+   * direction). `missing` lists causes without their alert (a failure); `unexpected` alerts
+   * without a cause (reported, not a failure).
+   */
+  readonly alertMatch: { readonly oversells: number; readonly overRefunds: number; readonly skewedClocks: number; readonly missing: readonly string[]; readonly unexpected: readonly string[] };
   readonly receiptProblems: readonly string[];
   readonly derivedMismatches: readonly string[];
-  /** Ops the server applied for these registers that no recorded command explains (a phantom). */
+  /** Ops the server holds for these registers that no register ever wrote (a phantom). */
   readonly unexplained: number;
+  /**
+   * Ops a register committed whose process was SIGKILLed before the cashier was told (so not
+   * recorded): on the server, as they should be, but no one saw them succeed. Not a failure.
+   */
+  readonly unreported: number;
   readonly problems: readonly string[];
 }
 
@@ -65,6 +78,8 @@ function receiptSeq(receiptNo: string): number {
 export interface CheckedRegister {
   readonly code: string;
   readonly deviceId: string;
+  /** How far off the register's clock is (`none`, `plus_day`, `minus_day`, `year_2000`). */
+  readonly skew?: string;
   /** Every op the register wrote, as its journal holds it. */
   ops(): readonly { opId: string; op: unknown }[];
 }
@@ -99,17 +114,28 @@ export async function check(server: ServerControl, recorded: readonly RecordedCo
   const duplicated = dupOps.count + dupSeqs.count + dupFacts.count + dupReceipts.count;
 
   const recordedIds = new Set(recorded.map((c) => c.opId));
-  const unexplained = syncOps.filter((r) => !recordedIds.has(r.op_id)).length;
-  if (unexplained > 0) problems.push(`unexplained: the server applied ${unexplained} ops no cashier was told about`);
+  // What each register's own database holds (outbox + journal): the register's truth, including
+  // commands committed just before its process was killed, which no cashier saw succeed.
+  const written = new Map(registers.map((r) => [r.code, r.ops()]));
+  const writtenIds = new Set([...written.values()].flatMap((ops) => ops.map((o) => o.opId)));
+  const unexplained = syncOps.filter((r) => !recordedIds.has(r.op_id) && !writtenIds.has(r.op_id)).length;
+  if (unexplained > 0) problems.push(`unexplained: the server holds ${unexplained} ops no register wrote`);
+  const unreported = syncOps.filter((r) => !recordedIds.has(r.op_id) && writtenIds.has(r.op_id)).length;
 
-  // Receipt numbers: unique and gapless per register, from 1.
+  // Receipt numbers: unique and gapless per register, from 1 — over every receipt the register
+  // printed (its database), and every receipt a cashier was told of is among them.
   const receiptProblems: string[] = [];
   for (const r of registers) {
-    const numbers = recorded.filter((c) => c.register === r.code && c.receiptNo !== undefined).map((c) => receiptSeq(c.receiptNo ?? ''));
-    const sorted = [...numbers].sort((a, b) => a - b);
+    const printed = (written.get(r.code) ?? []).flatMap((o) => {
+      const no = (o.op as { payload?: { receiptNo?: unknown } }).payload?.receiptNo;
+      return typeof no === 'string' ? [no] : [];
+    });
+    const sorted = printed.map(receiptSeq).sort((a, b) => a - b);
     sorted.forEach((n, i) => {
       if (n !== i + 1) receiptProblems.push(`${r.code}: receipt #${i + 1} is ${n}`);
     });
+    const printedSet = new Set(printed);
+    for (const c of recorded) if (c.register === r.code && c.receiptNo !== undefined && !printedSet.has(c.receiptNo)) receiptProblems.push(`${r.code}: the cashier was told receipt ${c.receiptNo}, the register does not hold it`);
   }
   problems.push(...receiptProblems.slice(0, 5));
 
@@ -129,8 +155,8 @@ export async function check(server: ServerControl, recorded: readonly RecordedCo
   // server's movements of those ops. Ops the server quarantined are left out on both sides: they
   // are reported (with their reasons), not applied.
   const applied = new Set(syncOps.filter((r) => r.status === 'applied').map((r) => r.op_id));
-  const ops: Op[] = registers.flatMap((r) => r.ops().filter((o) => applied.has(o.opId)).map((o) => OpSchema.parse(o.op)));
-  const { state } = deriveState(emptyDerivedState(currency), ops);
+  const ops: Op[] = registers.flatMap((r) => (written.get(r.code) ?? []).filter((o) => applied.has(o.opId)).map((o) => OpSchema.parse(o.op)));
+  const { state, alerts: derivedAlerts } = deriveState(emptyDerivedState(currency), ops);
   const journalIds = new Set(ops.map((o) => o.id));
   const serverByProduct = new Map<string, number>();
   for (const m of movements) {
@@ -148,8 +174,12 @@ export async function check(server: ServerControl, recorded: readonly RecordedCo
   const totals = await server.query<{ register_id: string; total: number }>('SELECT register_id, SUM(total) AS total FROM sales GROUP BY register_id');
   for (const r of registers) {
     const told = recorded.filter((c) => c.register === r.code && applied.has(c.opId) && (c.type === 'sale.completed' || c.type === 'exchange.completed')).reduce((s, c) => s + (c.total ?? 0), 0);
+    // Sales committed as the register's process was killed, before the cashier was told.
+    const unseen = ops
+      .filter((o) => o.deviceId === r.deviceId && o.type === 'sale.completed' && !recordedIds.has(o.id))
+      .reduce((s, o) => s + (o.type === 'sale.completed' ? Number(o.payload.total) : 0), 0);
     const held = Number(totals.find((t) => t.register_id === r.deviceId)?.total ?? 0);
-    if (told !== held) derivedMismatches.push(`sales total ${r.code}: cashiers were told ${told}, server holds ${held}`);
+    if (told + unseen !== held) derivedMismatches.push(`sales total ${r.code}: cashiers were told ${told}${unseen === 0 ? '' : ` (+${unseen} committed unseen at a crash)`}, server holds ${held}`);
   }
   problems.push(...derivedMismatches.slice(0, 10));
 
@@ -162,6 +192,43 @@ export async function check(server: ServerControl, recorded: readonly RecordedCo
   const alerts: Record<string, number> = {};
   for (const a of await server.query<{ kind: string; n: number }>('SELECT kind, COUNT(*) AS n FROM alerts GROUP BY kind')) alerts[a.kind] = Number(a.n);
 
+  // Alerts matched to causes.
+  const alertRows = await server.query<{ key: string; kind: string; status: string; store_id: string | null; register_id: string | null; data_json: string }>(
+    'SELECT key, kind, status, store_id, register_id, data_json FROM alerts',
+  );
+  const missing: string[] = [];
+  const unexpected: string[] = [];
+  const dataOf = (a: { data_json: string }) => JSON.parse(a.data_json) as Record<string, unknown>;
+  // Oversells: every level below zero has its open oversell alert; no open one without a level below zero.
+  const openOversell = new Map<string, unknown>(
+    alertRows.filter((a) => a.kind === 'oversell' && a.status === 'open').map((a) => {
+      const d = dataOf(a);
+      return [`${a.store_id ?? String(d['storeId'])}/${String(d['productId'])}/${typeof d['variantId'] === 'string' ? d['variantId'] : ''}`, a] as const;
+    }),
+  );
+  const negative = levels.filter((l) => Number(l.on_hand) < 0);
+  for (const l of negative) if (!openOversell.has(key(l))) missing.push(`oversell ${key(l)} (on hand ${l.on_hand}) has no open alert`);
+  const negativeKeys = new Set(negative.map(key));
+  for (const k of openOversell.keys()) if (!negativeKeys.has(k)) unexpected.push(`open oversell alert ${k}, stock not below zero`);
+  // Over-refunds: what core's reducers over the journals say, against the server's alerts by key.
+  const overRefunds = derivedAlerts.filter((a) => a.kind === 'over_refund');
+  const serverKeys = new Set(alertRows.map((a) => a.key));
+  for (const a of overRefunds) if (!serverKeys.has(a.key)) missing.push(`over-refund ${a.key} has no alert`);
+  for (const a of alertRows) if (a.kind === 'over_refund' && a.status === 'open' && !overRefunds.some((o) => o.key === a.key)) unexpected.push(`open over_refund alert ${a.key} that core's reducers do not see`);
+  // Skewed clocks: a register a day ahead was clamped (direction ahead); one behind (a day, or the
+  // year 2000) applied as stamped with its far-behind alert.
+  const skewed = registers.filter((r) => r.skew !== undefined && r.skew !== 'none');
+  for (const r of skewed) {
+    const direction = r.skew === 'plus_day' ? 'ahead' : 'behind';
+    const found = alertRows.some((a) => a.kind === 'clock_skew' && a.register_id === r.deviceId && (dataOf(a)['direction'] ?? 'ahead') === direction);
+    if (!found) missing.push(`${r.code} (clock ${r.skew}) has no clock_skew alert (${direction})`);
+  }
+  for (const a of alertRows) {
+    const r = registers.find((g) => g.deviceId === a.register_id);
+    if (a.kind === 'clock_skew' && r !== undefined && (r.skew ?? 'none') === 'none') unexpected.push(`clock_skew alert for ${r.code}, whose clock is right`);
+  }
+  for (const m of missing.slice(0, 5)) problems.push(`alert missing: ${m}`);
+
   return {
     lost: lostOps.length,
     duplicated,
@@ -172,6 +239,8 @@ export async function check(server: ServerControl, recorded: readonly RecordedCo
     receiptProblems,
     derivedMismatches,
     unexplained,
+    unreported,
+    alertMatch: { oversells: negative.length, overRefunds: overRefunds.length, skewedClocks: skewed.length, missing, unexpected },
     problems,
   };
 }

@@ -6,6 +6,31 @@ import type { ServerControl } from './server-control.js';
  * active) and every stock level of its store, compared field by field. Empty when equal. (Customers
  * are sealed at rest on the register, so they are not compared here yet.)
  */
+/**
+ * The change-log seq a register's pull cursor covers (the server's opaque cursor, v2 bytes
+ * `0x02 | epoch(16) | change id(16, absent at 0) | seq(1–7, big-endian)` or v1 JSON), or null
+ * before its bootstrap finished. For diagnostics only: how far behind the server's log head it is.
+ */
+export function cursorSeq(registerFile: string): number | null {
+  const db = new Database(registerFile, { readonly: true, fileMustExist: true });
+  try {
+    const cursor = db.prepare<[], { pull_cursor: string | null }>('SELECT pull_cursor FROM meta WHERE id = 1').get()?.pull_cursor ?? null;
+    if (cursor === null) return null;
+    const bytes = Buffer.from(cursor, 'base64url');
+    if (bytes[0] !== 0x02) return Number((JSON.parse(bytes.toString('utf8')) as { s: number }).s);
+    let seq = 0;
+    for (const b of bytes.subarray(bytes.length >= 34 ? 33 : 17)) seq = seq * 256 + b;
+    return seq;
+  } finally {
+    db.close();
+  }
+}
+
+/** The server's change-log head (highest seq written). */
+export async function logHead(server: ServerControl): Promise<number> {
+  return Number((await server.query<{ head: number }>('SELECT MAX(head) AS head FROM change_log_heads'))[0]?.head ?? 0);
+}
+
 export async function divergence(
   server: ServerControl,
   registerFile: string,

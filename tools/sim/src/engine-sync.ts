@@ -25,6 +25,8 @@ export interface SimSync {
  */
 export class EngineSync implements SimSync {
   sent = 0;
+  /** Answers the engine got, by route and status (`sync/pull 410`), and requests that failed outright. */
+  readonly answers: Record<string, number> = {};
   rewinds = 0;
   private readonly engine: SyncEngine;
   private stopped = false;
@@ -38,10 +40,19 @@ export class EngineSync implements SimSync {
     skewProduct?: string,
   ) {
     const counting: typeof fetch = async (input, init) => {
-      if (String(input instanceof Request ? input.url : input).includes('/sync/push') && typeof init?.body === 'string') {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.includes('/sync/push') && typeof init?.body === 'string') {
         this.sent += (JSON.parse(init.body) as { ops: unknown[] }).ops.length;
       }
-      return fetch(input, init);
+      const route = new URL(url).pathname.replace('/api/v1/', '');
+      try {
+        const res = await fetch(input, init);
+        this.answers[`${route} ${res.status}`] = (this.answers[`${route} ${res.status}`] ?? 0) + 1;
+        return res;
+      } catch (error) {
+        this.answers[`${route} failed`] = (this.answers[`${route} failed`] ?? 0) + 1;
+        throw error;
+      }
     };
     this.engine = new SyncEngine({
       store: register.store,

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { runSim } from './run-sim.js';
 import type { SimReport } from './run-sim.js';
 
-const USAGE = 'usage: npm run sim -- --registers N --sales M --chaos P [--kills K] [--restore] [--db sqlite|pg] [--sync engine|sim] [--seed S] [--json]';
+const USAGE = 'usage: npm run sim -- --registers N --sales M --chaos P [--kills K] [--restore] [--db sqlite|pg] [--sync engine|sim] [--register-kills K] [--seed S] [--json]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -35,6 +35,7 @@ const { values } = (() => {
         seed: { type: 'string' },
         json: { type: 'boolean', default: false },
         sync: { type: 'string', default: 'engine' },
+        'register-kills': { type: 'string' },
       },
       strict: true,
     });
@@ -62,11 +63,13 @@ function summary(r: SimReport): string {
     `Kassa sim — seed ${r.seed}, ${r.db}, ${r.registers} registers × ${r.sales} sales, ${r.server_kills} server kills${r.details.restored ? ', one restore' : ''}`,
     `  commands told "done": ${r.ops}   ops sent (with retries): ${r.sent}   applied: ${r.applied}`,
     `  lost: ${r.lost}   duplicated: ${r.duplicated}   quarantined: ${r.quarantined}   conflicts: ${r.conflicts}`,
+    ...(r.register_kills > 0 ? [`  register processes SIGKILLed: ${r.register_kills} (${r.details.midCommandKills} inside a command's transaction); committed but never reported to the cashier: ${r.details.unreported}`] : []),
     r.converged === null
       ? `  acknowledged ${r.converge_s} s after heal; register-side convergence: not checked (--sync sim has no pull)`
       : `  converged: ${r.converged} (${r.converge_s} s after heal: catalog and stock of every register equal the server's)`,
     `  network: ${Object.entries(r.details.proxy).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  alerts: ${Object.entries(r.details.alerts).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    `  alerts matched to causes: ${r.details.alertMatch.oversells} products below zero, ${r.details.alertMatch.overRefunds} over-refunded lines, ${r.details.alertMatch.skewedClocks} skewed clocks — ${r.details.alertMatch.missing.length} without their alert${r.details.alertMatch.unexpected.length > 0 ? `, ${r.details.alertMatch.unexpected.length} alerts without a cause` : ''}`,
     ...r.details.problems.map((p) => `  ! ${p}`),
     r.ok ? `OK in ${r.seconds} s` : `FAILED (seed ${r.seed}; replay with --seed ${r.seed})`,
   ];
@@ -79,6 +82,7 @@ try {
     sales: intOf(values.sales, 'sales', 60, 1),
     chaos,
     kills: intOf(values.kills, 'kills', 0),
+    registerKills: intOf(values['register-kills'], 'register-kills', 0),
     restore: values.restore,
     db: values.db,
     sync: values.sync,

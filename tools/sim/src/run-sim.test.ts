@@ -39,6 +39,16 @@ describe('the checker can fail', () => {
     expect(report.details.problems.some((p) => p.startsWith('lost: R01'))).toBe(true);
   });
 
+  it('a server with exactly-once turned off (test-only seam KASSA_TEST_DEDUPE_OFF) is reported as holding duplicates', { timeout: 120_000 }, async () => {
+    // Only faults that make a register send a batch again (a lost answer, a duplicated request).
+    const report = await runSim({ registers: 2, sales: 10, chaos: 0.5, kills: 0, restore: false, db: 'sqlite', seed: 11, sync: 'sim', faults: ['lost_ack', 'duplicate'], seams: { dedupeOff: true } });
+    expect((report.details.proxy['lost_ack'] ?? 0) + (report.details.proxy['duplicate'] ?? 0)).toBeGreaterThan(0);
+    expect(report.duplicated).toBeGreaterThan(0);
+    expect(report.ok).toBe(false);
+    expect(report.lost).toBe(0);
+    expect(report.details.problems.some((p) => p.startsWith('duplicated receipt number'))).toBe(true);
+  });
+
   it('a register that applies a pulled change wrongly is reported as diverged (--sync engine)', { timeout: 120_000 }, async () => {
     const report = await runSim({ registers: 2, sales: 5, chaos: 0, kills: 0, restore: false, db: 'sqlite', seed: 9, sync: 'engine', convergeTimeoutMs: 15_000, seams: { corruptPulledProduct: true } });
     expect(report.converged).toBe(false);

@@ -37,7 +37,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Variables of the developer's shell that would change which database the server uses. */
-const SCRUBBED = ['DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'KASSA_ADMIN_EMAIL', 'KASSA_ADMIN_PASSWORD', 'LOG_LEVEL'];
+const SCRUBBED = ['DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'KASSA_ADMIN_EMAIL', 'KASSA_ADMIN_PASSWORD', 'LOG_LEVEL', 'KASSA_TEST_DEDUPE_OFF'];
 
 /**
  * One real server process (`node scripts/start.mjs`, what `npm start` runs) on its own fresh
@@ -80,10 +80,10 @@ export class ServerControl {
   ) {}
 
   /** Makes a fresh database (a temp directory, or a new PostgreSQL database) and picks a port. */
-  static async create(db: SimDb): Promise<ServerControl> {
+  static async create(db: SimDb, extraEnv: Readonly<Record<string, string>> = {}): Promise<ServerControl> {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-sim-'));
     const port = await freePort();
-    const common = { KASSA_ADMIN_EMAIL: SIM_ADMIN.email, KASSA_ADMIN_PASSWORD: SIM_ADMIN.password };
+    const common = { KASSA_ADMIN_EMAIL: SIM_ADMIN.email, KASSA_ADMIN_PASSWORD: SIM_ADMIN.password, ...extraEnv };
     if (db === 'sqlite') {
       const dataDir = path.join(workDir, 'server');
       fs.mkdirSync(dataDir);
@@ -141,7 +141,8 @@ export class ServerControl {
         }
       },
       `the server on port ${this.port} to serve /healthz`,
-      { timeoutMs: 60_000, intervalMs: 50 },
+      // Generous: on a machine shared with other work a start can take long; a hung one still fails.
+      { timeoutMs: 180_000, intervalMs: 50 },
     );
   }
 

@@ -114,21 +114,38 @@ export class SimRegister {
     readonly catalog: SimCatalog,
     readonly skew: ClockSkew,
     private readonly random: SeededRandom,
+    options: {
+      /** False: the register's file exists from an earlier life (a restart after a SIGKILL); it is opened as it is. */
+      readonly fresh?: boolean;
+      /** Called before each step of each command (the engine's fault seam). */
+      readonly beforeStep?: (step: string) => void;
+    } = {},
   ) {
     this.file = path.resolve(dir, `${code}.sqlite`);
-    const opened = openNodeStore(this.file, { clock: skewedClock(skew) });
+    const opened = openNodeStore(this.file, { clock: skewedClock(skew), ...(options.beforeStep === undefined ? {} : { faults: { beforeStep: options.beforeStep } }) });
     this.engine = opened.engine;
     this.store = opened.store;
-    const { deviceId, storeId, storeCode, registerCode, token, resume } = pairing;
-    this.engine.pair({ deviceId, storeId, storeCode, registerCode, token, resume, pairedAt: Date.now() });
-    this.engine.writeSettings(catalog.settings as Parameters<RegisterEngine['writeSettings']>[0]);
-    this.engine.importCatalog(catalog.batch);
-    const shift = this.engine.openShift({ staffId: catalog.cashierId, float: { denominations: [{ denomination: 1000, count: 10 }], total: 10_000 } });
-    this.opened = this.record(shift.op);
+    if (options.fresh !== false) {
+      const { deviceId, storeId, storeCode, registerCode, token, resume } = pairing;
+      this.engine.pair({ deviceId, storeId, storeCode, registerCode, token, resume, pairedAt: Date.now() });
+      this.engine.writeSettings(catalog.settings as Parameters<RegisterEngine['writeSettings']>[0]);
+      this.engine.importCatalog(catalog.batch);
+    } else {
+      // What this register sold in its earlier lives can be refunded in this one.
+      this.reader = new Database(this.file, { readonly: true, fileMustExist: true });
+      for (const o of this.reader.prepare<[], { id: string; payload_json: string }>("SELECT id, payload_json FROM orders WHERE status = 'completed'").all()) {
+        const lineId = (JSON.parse(o.payload_json) as { lines?: { lineId: string }[] }).lines?.[0]?.lineId;
+        if (lineId !== undefined) this.sales.push({ orderId: o.id, lineId });
+      }
+    }
+    if (this.engine.currentShift() === undefined) {
+      const shift = this.engine.openShift({ staffId: catalog.cashierId, float: { denominations: [{ denomination: 1000, count: 10 }], total: 10_000 } });
+      this.opened = this.record(shift.op);
+    }
   }
 
-  /** The shift opening the register did while being set up: the first command the cashier saw succeed. */
-  readonly opened: RecordedCommand;
+  /** The shift opening the register did while being set up (absent when a restarted register found its shift open): a command the cashier saw succeed. */
+  readonly opened: RecordedCommand | undefined;
 
   /** Test-only: ops this "engine" pretends it lost from its outbox after COMMIT (the checker must report them). */
   private readonly dropped = new Set<string>();
@@ -144,6 +161,11 @@ export class SimRegister {
       .all()
       .filter((e) => !this.dropped.has(e.op_id))
       .map((e) => ({ seq: e.seq, opId: e.op_id, op: JSON.parse(e.op_json) as unknown }));
+  }
+
+  /** What the till shows on hand (thousandths). */
+  onHand(productId: string, variantId: string | undefined): number {
+    return this.engine.onHand(productId, variantId);
   }
 
   /** The highest seq this register has written (and not "lost" through the test seam). */
