@@ -13,6 +13,7 @@ import type { SignedIn, TestOrg } from '../auth/auth-test-kit.js';
 import { migrateToLatest } from '../db/migrations.js';
 import type { Database } from '../db/schema.js';
 import { randomToken, sha256Hex } from '../security/secrets.js';
+import { readChanges } from '../sync/change-log.js';
 import type { TestDatabaseFactory } from '../testing/describe-db.js';
 
 /** When the tests' clock starts. */
@@ -141,10 +142,10 @@ export async function expectRefused(db: Kysely<Database>, run: () => Promise<Ans
   return res;
 }
 
-/** Change-log rows of an organisation after `afterSeq`, with their data parsed. */
+/** Change-log rows of an organisation after `afterSeq`, with their data as a pull reads it (facts by reference). */
 export async function changesAfter(db: Kysely<Database>, orgId: string, afterSeq = 0) {
-  const rows = await db.selectFrom('change_log').selectAll().where('org_id', '=', orgId).where('seq', '>', afterSeq).orderBy('seq').execute();
-  return rows.map((r) => ({ seq: r.seq, entity: r.entity, entityId: r.entity_id, storeId: r.store_id, op: r.op, data: JSON.parse(r.data_json) as Record<string, unknown> }));
+  const rows = await readChanges(db, orgId, { after: afterSeq, upTo: Number.MAX_SAFE_INTEGER, storeId: null, limit: 1_000_000 });
+  return rows.map((r) => ({ seq: r.seq, entity: r.entity, entityId: r.entityId, storeId: r.storeId, op: r.op, data: r.data as Record<string, unknown> }));
 }
 
 /** The organisation's change-log head (0 before its first change). */

@@ -248,7 +248,7 @@ export interface ChangeLogTable {
   /** null: every register of the organisation sees it; otherwise only that store's registers. */
   store_id: string | null;
   op: 'upsert' | 'delete';
-  /** JSON: the entity's full current document, or the fact. */
+  /** JSON: the entity's full current document, or the fact; '' = the `facts` row with id `entity_id` (by reference). */
   data_json: string;
   created_at: number;
 }

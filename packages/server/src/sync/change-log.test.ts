@@ -4,8 +4,9 @@ import { expect, it } from 'vitest';
 import { migrateToLatest } from '../db/migrations.js';
 import type { Database } from '../db/schema.js';
 import { describeDb } from '../testing/describe-db.js';
-import { appendChanges, ensureLog, pruneChangeLog, readChanges, readLogHead } from './change-log.js';
+import { appendChanges, ensureLog, FACT_REFERENCE, pruneChangeLog, readChanges, readLogHead } from './change-log.js';
 import type { ChangeInput } from './change-log.js';
+import { createTenant } from './pull/test-fixtures.js';
 
 async function org(db: Kysely<Database>, id: string): Promise<void> {
   await db.insertInto('organisations').values({ id, name: id, created_at: 0 }).execute();
@@ -46,6 +47,54 @@ describeDb('change log', (dbs) => {
     expect(h2).toMatchObject({ head: 1, horizon: 0 });
     expect(h1?.epoch).toMatch(/^[0-9a-f-]{36}$/);
     expect(h1?.epoch).not.toBe(h2?.epoch);
+  });
+
+  it('logs a fact by reference and reads it back from `facts`, next to changes logged in full', async () => {
+    const { storage } = await dbs.create();
+    const db = storage.db;
+    await migrateToLatest(db);
+    const tenant = await createTenant(db, 'Org');
+    const store = tenant.stores[0];
+    if (!store) throw new Error('fixture has a store');
+    const op = { v: 1, id: 'f-1', type: 'cash.counted', storeId: store.id, payload: { amount: 1250, note: 'ünïcode ✓' } };
+    await db
+      .insertInto('facts')
+      .values({
+        org_id: tenant.orgId,
+        id: op.id,
+        store_id: store.id,
+        register_id: store.registerId,
+        seq: 1,
+        type: op.type,
+        staff_id: 'staff-1',
+        approved_by: null,
+        hlc: 'h',
+        device_hlc: 'h',
+        device_time: 0,
+        op_json: JSON.stringify(op),
+        received_at: 0,
+      })
+      .execute();
+    const byRef: ChangeInput = { entity: 'fact', entityId: op.id, storeId: store.id, op: 'upsert', data: op, stored: 'facts' };
+    await appendChanges(db, tenant.orgId, [change('a'), byRef, { ...byRef, storeId: 'other-store' }]);
+
+    const stored = await db.selectFrom('change_log').select(['seq', 'data_json']).where('org_id', '=', tenant.orgId).orderBy('seq').execute();
+    expect(stored).toEqual([
+      { seq: 1, data_json: '{"id":"a","name":"Product a"}' },
+      { seq: 2, data_json: FACT_REFERENCE },
+      { seq: 3, data_json: FACT_REFERENCE },
+    ]);
+    const read = await readChanges(db, tenant.orgId, { after: 0, upTo: 3, storeId: store.id, limit: 10 });
+    expect(read.map((c) => [c.seq, c.entity, c.entityId, c.storeId, c.data])).toEqual([
+      [1, 'product', 'a', null, { id: 'a', name: 'Product a' }],
+      [2, 'fact', op.id, store.id, op],
+    ]);
+    const all = await readChanges(db, tenant.orgId, { after: 0, upTo: 3, storeId: null, limit: 10 });
+    expect(all.map((c) => c.data)).toEqual([{ id: 'a', name: 'Product a' }, op, op]);
+
+    // A reference to a fact that is not there is a broken invariant, never a silent null.
+    await appendChanges(db, tenant.orgId, [{ ...byRef, entityId: 'f-missing' }]);
+    await expect(readChanges(db, tenant.orgId, { after: 3, upTo: 4, storeId: null, limit: 10 })).rejects.toThrow(/refers to fact f-missing/);
   });
 
   it('leaves no seq taken when the writer rolls back', async () => {

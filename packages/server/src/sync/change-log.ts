@@ -22,6 +22,9 @@
  * The cost is that writers of one organisation serialise from their append to their commit; other
  * organisations never wait (the lock is per org, the partition key). On SQLite there is one writer
  * at a time anyway (`begin immediate`).
+ *
+ * A pushed fact is logged by reference (`data_json` = '', see {@link ChangeInput.stored}): its op is
+ * already in `facts`, which is never pruned or deleted, so a pull reads it from there.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
@@ -39,7 +42,19 @@ export interface ChangeInput {
   op: 'upsert' | 'delete';
   /** The entity's full current JSON (for reference docs: values and per-field HLCs), or the fact. */
   data: unknown;
+  /**
+   * `facts`: `data` is the `facts` row with id `entityId` (its `op_json`), written in the same
+   * transaction. The log then keeps a reference, not a second copy of the op, and a pull reads the
+   * fact from there (docs/adr/0017): the same `data` on the wire, half the bytes written per op.
+   */
+  stored?: 'facts';
 }
+
+/**
+ * `data_json` of a change logged by reference to its fact (see {@link ChangeInput.stored}). Not
+ * JSON, so no stored document can be mistaken for it.
+ */
+export const FACT_REFERENCE = '';
 
 /** A change as stored and as pulled. */
 export interface Change {
@@ -140,7 +155,8 @@ export async function appendChanges(
   const rows = changes.map((c) => {
     if (c.op !== 'upsert' && c.op !== 'delete') throw new TypeError(`change op must be upsert or delete, got ${String(c.op)}`);
     if (c.entity === '' || c.entityId === '') throw new TypeError('a change needs an entity and an entity id');
-    return { entity: c.entity, entity_id: c.entityId, store_id: c.storeId, op: c.op, data_json: JSON.stringify(c.data ?? null) };
+    const dataJson = c.stored === 'facts' ? FACT_REFERENCE : JSON.stringify(c.data ?? null);
+    return { entity: c.entity, entity_id: c.entityId, store_id: c.storeId, op: c.op, data_json: dataJson };
   });
   if (rows.length === 0) return (await readLogHead(trx, orgId))?.head ?? 0;
 
@@ -160,34 +176,48 @@ export async function appendChanges(
   return head;
 }
 
-/** Reads changes of one organisation with `after < seq ≤ upTo`, visible to `storeId`, oldest first. */
+/**
+ * Reads changes of one organisation with `after < seq ≤ upTo`, visible to `storeId`, oldest first.
+ * A change logged by reference to its fact is read with the fact's stored op.
+ */
 export async function readChanges(
   db: Db,
   orgId: string,
   range: { readonly after: number; readonly upTo: number; readonly storeId: string | null; readonly limit: number },
 ): Promise<Change[]> {
   let q = db
-    .selectFrom('change_log')
-    .select(['seq', 'change_id', 'entity', 'entity_id', 'store_id', 'op', 'data_json', 'created_at'])
-    .where('org_id', '=', orgId)
-    .where('seq', '>', range.after)
-    .where('seq', '<=', range.upTo);
+    .selectFrom('change_log as c')
+    .leftJoin('facts as f', (j) =>
+      j.onRef('f.org_id', '=', 'c.org_id').onRef('f.id', '=', 'c.entity_id').on('c.data_json', '=', FACT_REFERENCE),
+    )
+    .select(['c.seq', 'c.change_id', 'c.entity', 'c.entity_id', 'c.store_id', 'c.op', 'c.data_json', 'c.created_at', 'f.op_json'])
+    .where('c.org_id', '=', orgId)
+    .where('c.seq', '>', range.after)
+    .where('c.seq', '<=', range.upTo);
   // storeId null = no store filter (every change of the organisation, e.g. for tools and tests).
   if (range.storeId !== null) {
     const storeId = range.storeId;
-    q = q.where((eb) => eb.or([eb('store_id', 'is', null), eb('store_id', '=', storeId)]));
+    q = q.where((eb) => eb.or([eb('c.store_id', 'is', null), eb('c.store_id', '=', storeId)]));
   }
-  const rows = await q.orderBy('seq').limit(range.limit).execute();
-  return rows.map((r) => ({
-    seq: r.seq,
-    id: r.change_id,
-    entity: r.entity,
-    entityId: r.entity_id,
-    storeId: r.store_id,
-    op: r.op,
-    data: JSON.parse(r.data_json) as unknown,
-    at: r.created_at,
-  }));
+  const rows = await q.orderBy('c.seq').limit(range.limit).execute();
+  return rows.map((r) => {
+    let json = r.data_json;
+    if (json === FACT_REFERENCE) {
+      // Facts are never deleted, and the change was written in the fact's own transaction.
+      if (r.op_json === null) throw new Error(`change ${r.seq} of organisation ${orgId} refers to fact ${r.entity_id}, which is not stored`);
+      json = r.op_json;
+    }
+    return {
+      seq: r.seq,
+      id: r.change_id,
+      entity: r.entity,
+      entityId: r.entity_id,
+      storeId: r.store_id,
+      op: r.op,
+      data: JSON.parse(json) as unknown,
+      at: r.created_at,
+    };
+  });
 }
 
 /** The change id stored at `seq`, or undefined when there is no such row (pruned, or never written). */

@@ -154,7 +154,8 @@ export class FactBatch {
    * @param op the op at the current schema version, its `hlc` the one the server applied.
    * @param seq the pushing register's seq it took.
    * @param deviceHlc the HLC the register sent (differs from `op.hlc` when it was clamped).
-   * @returns the changes to append to the change log for it.
+   * @returns the changes to append to the change log for it, by reference to the fact: append
+   *   them in the transaction that calls {@link FactBatch.flush}.
    */
   async add(op: FactOp, seq: number, deviceHlc: string): Promise<ChangeInput[]> {
     this.#facts.push({
@@ -204,10 +205,12 @@ export class FactBatch {
       }
     }
 
-    const changes: ChangeInput[] = [{ entity: FACT_ENTITY, entityId: op.id, storeId: op.storeId, op: 'upsert', data: op }];
+    // Logged by reference: the change log points at the `facts` row written by flush() in this
+    // transaction instead of holding a second copy of the op.
+    const changes: ChangeInput[] = [{ entity: FACT_ENTITY, entityId: op.id, storeId: op.storeId, op: 'upsert', data: op, stored: 'facts' }];
     // A transfer out is addressed to the receiving store: its registers see it coming.
     if (op.type === 'stock.transferred' && op.payload.direction === 'out' && op.payload.toStoreId !== op.storeId) {
-      changes.push({ entity: FACT_ENTITY, entityId: op.id, storeId: op.payload.toStoreId, op: 'upsert', data: op });
+      changes.push({ entity: FACT_ENTITY, entityId: op.id, storeId: op.payload.toStoreId, op: 'upsert', data: op, stored: 'facts' });
     }
     return changes;
   }
