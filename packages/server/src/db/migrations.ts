@@ -5,6 +5,7 @@ import { m0003_sync_push } from './migrations/0003-sync-push.js';
 import { m0004_change_log } from './migrations/0004-change-log.js';
 import { m0005_backoffice } from './migrations/0005-backoffice.js';
 import { m0008_keys } from './migrations/0008-keys.js';
+import { m0007_push_write_path } from './migrations/0007-push-write-path.js';
 import { m0006_limits_history_customer_store } from './migrations/0006-limits-history-customer-store.js';
 
 /*
@@ -220,6 +221,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004_change_log': m0004_change_log,
   '0005_backoffice': m0005_backoffice,
   '0006_limits_history_customer_store': m0006_limits_history_customer_store,
+  '0007_push_write_path': m0007_push_write_path,
   '0008_keys': m0008_keys,
 };
 
