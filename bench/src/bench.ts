@@ -15,6 +15,7 @@ import { LoopbackClient } from './net.js';
 import { runPouch } from './pouchdb.js';
 import { bootstrap, oneProductDelta, pullAll } from './pull.js';
 import { REGISTER_FIGURES, REGISTER_GOALS, runRegisterFigures } from './register/figures.js';
+import { runSimFigures, SIM_FIGURES, SIM_GOALS } from './sim-figures.js';
 
 /** Every figure, by its stable name. */
 export const FIGURES = [
@@ -26,6 +27,7 @@ export const FIGURES = [
   'pull_changes_per_s',
   'delta_bytes_one_product',
   ...REGISTER_FIGURES,
+  ...SIM_FIGURES,
 ] as const;
 
 /** A figure's name. */
@@ -44,6 +46,7 @@ export const GOALS: Partial<Record<FigureName, string>> = {
   push_p99_ms_20_registers: '< 50',
   delta_bytes_one_product: '< 1,024',
   ...REGISTER_GOALS,
+  ...SIM_GOALS,
 };
 
 /** Where the figures came from. */
@@ -208,6 +211,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const register = await runRegisterFigures(want, options.quick, log);
       Object.assign(figures, register.figures);
       details['register'] = register.details;
+    }
+
+    if (SIM_FIGURES.some((f) => want.has(f))) {
+      const sim = await runSimFigures(options.quick, log);
+      Object.assign(figures, sim.figures);
+      details['sim'] = sim.details;
     }
 
     const ingest = figures.ingest_ops_per_s_sqlite;
