@@ -189,7 +189,8 @@ export class Vault {
     }
     const { deviceId } = readMeta(this.#db);
     if (deviceId === null) throw new EncryptionNotSetUpError();
-    if (input.firstStaff !== undefined) this.#activeStaff(input.firstStaff.staffId);
+    // The first staff member is the manager the server authenticated for the pairing; the staff
+    // list may not be synced yet, so they are not looked up here (unlock checks they are active).
     const keys = await generateRegisterKeys();
     const escrow = await sealEscrow(keys, serverPublic, { deviceId });
     const record = input.firstStaff === undefined ? undefined : await cryptoEnrolStaff(keys, input.firstStaff);
