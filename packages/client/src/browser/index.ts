@@ -13,3 +13,4 @@ export * from './database-check.js';
 export * from './storage.js';
 export * from './tab-channel.js';
 export * from './register-tab.js';
+export * from './tab-sync.js';

@@ -14,6 +14,8 @@ import { FIXTURE, FIXTURE_IDENTITY, FIXTURE_SETTINGS, fixtureCatalog, fixtureId 
 import type { BrowserRegisterStore } from './browser-store.js';
 import { slotMarkerStore, type MarkerSlot, type MarkerStore } from './pairing-marker.js';
 import { openRegisterInTab, type RegisterTab, type RegisterTabOptions } from './register-tab.js';
+import type { SyncStatus } from '../sync/status.js';
+import { syncWhileOwner, type TabSyncEngine } from './tab-sync.js';
 import { FakeLockManager } from './testing/fake-locks.js';
 
 let dir = '';
@@ -257,6 +259,44 @@ describe('a lost database (Node)', () => {
     const c = await tab('C');
     expect(c.status$.value).toMatchObject({ role: 'owner', phase: 'ready', error: null });
     expect((await (c.store as AsyncRegisterStore).reviewInfo()).dataLoss).toMatchObject({ id: loss.id });
+  });
+
+  it('sync runs only in the tab that owns the register: started there, stopped before another tab’s starts, its status published to every tab', async () => {
+    const log: string[] = [];
+    const engines = (tabId: string) => (store: AsyncRegisterStore): TabSyncEngine => {
+      let listener: ((s: SyncStatus) => void) | null = null;
+      return {
+        start: async () => {
+          log.push(`${tabId} start`);
+          await store.meta(); // it uses the store it was given: the owner's
+          listener?.({ phase: 'idle', opsWaiting: 0 } as unknown as SyncStatus);
+        },
+        stop: () => {
+          log.push(`${tabId} stop`);
+          return Promise.resolve();
+        },
+        subscribe: (l) => {
+          listener = l;
+          return () => undefined;
+        },
+      };
+    };
+    const a = await tab('A');
+    await seed(a.store as AsyncRegisterStore);
+    const b = await tab('B');
+    const syncA = syncWhileOwner(a, engines('A'));
+    const syncB = syncWhileOwner(b, engines('B'));
+    await vi.waitFor(() => expect(log).toEqual(['A start']));
+    expect(syncB.engine()).toBeNull();
+    await vi.waitFor(() => expect(b.status$.value.owner?.detail).toMatchObject({ phase: 'idle' }));
+    // B takes over: A's engine stops, then B's starts on B's store.
+    await b.takeOver();
+    await vi.waitFor(() => expect(log).toEqual(['A start', 'A stop', 'B start']));
+    expect(syncA.engine()).toBeNull();
+    await syncB.stop();
+    expect(log.at(-1)).toBe('B stop');
+    await syncA.stop();
+    expect(log).toEqual(['A start', 'A stop', 'B start', 'B stop']);
   });
 
   it('a database older than the marker (rolled back) is lost too, and one of another device', async () => {
