@@ -12,8 +12,9 @@ import type { Kysely, Migration } from 'kysely';
  *   customers.store_id    the store a customer belongs to (DESIGN §4: a register holds only its own
  *                         store's customers). Backfilled from the organisation's only store, else the
  *                         store of the customer's first sale; unknown stays null (no register is
- *                         sent it until a register of some store edits it, which claims it). The log
- *                         rows of customers whose store is now known are scoped to that store too.
+ *                         sent it until a register of some store edits it, which claims it). The
+ *                         customers' old log rows are scoped to that store ('' when not known: no
+ *                         register pulls them).
  */
 
 type Db = Kysely<unknown>;
@@ -64,9 +65,11 @@ export const m0006_limits_history_customer_store: Migration = {
         where sa.org_id = customers.org_id and sa.customer_id = customers.id
         order by sa.sold_at, sa.order_id limit 1)
       where store_id is null`.execute(db);
+    // Old log rows of customers follow their store; those of a customer whose store is not known get
+    // '' (no store's id), so no register pulls them — rather than every register of the organisation.
     await sql`
-      update change_log set store_id = (
-        select c.store_id from customers c where c.org_id = change_log.org_id and c.id = change_log.entity_id)
+      update change_log set store_id = coalesce((
+        select c.store_id from customers c where c.org_id = change_log.org_id and c.id = change_log.entity_id), '')
       where entity = 'customer' and store_id is null`.execute(db);
   },
 
