@@ -258,6 +258,47 @@ export function describeRealServer(kind: DbKind): void {
       expect((await reg.node.store.journal()).filter((j) => ids.includes(j.opId)).map((j) => j.status)).toEqual(['duplicate', 'duplicate', 'duplicate']);
     });
 
+    it('the lost ack: a sale offline → the push commits but its answer is lost → pull brings the sale back → the ack arrives; the shown on-hand moves exactly once', async () => {
+      const p = await proxy();
+      const reg = await newRegister({ baseUrl: p.url });
+      const engine = reg.engine();
+      await engine.start();
+      await synced(reg, engine);
+      await sell(reg.node.store); // opens the shift: counted from here
+      engine.notifyLocalOp();
+      await synced(reg, engine);
+      // "In sync" says the push is done; the echo of that sale comes by pull, maybe a moment later.
+      await waitFor('the register to know the server’s stock', async () => (await reg.node.store.serverOnHand(product)) === (await serverOnHand()) || undefined);
+      const shown0 = await reg.node.store.onHand(product);
+      const server0 = await reg.node.store.serverOnHand(product);
+      reg.online.set(false);
+      const sale = await sell(reg.node.store);
+      expect(await reg.node.store.onHand(product)).toBe(shown0 - 1000);
+      // The first push reaches the server and its answer is lost; later pushes wait (503) until
+      // the register has seen its own sale come back by pull, so the echo comes before the ack.
+      let echoed = false;
+      let dropped = false;
+      p.decide = (req) => {
+        if (!req.path.startsWith('/api/v1/sync/push') || req.body === '{"ops":[]}') return { kind: 'forward' };
+        if (!dropped) {
+          dropped = true;
+          return { kind: 'drop_response' };
+        }
+        if (!echoed) return { kind: 'answer', status: 503, headers: { 'retry-after': '1' }, body: JSON.stringify({ error: 'unavailable', message: 'later' }) };
+        return { kind: 'forward' };
+      };
+      reg.online.set(true);
+      await waitFor('the sale echoed by pull while still unacknowledged', async () => (await reg.node.store.serverOnHand(product)) === server0 - 1000 || undefined);
+      expect((await reg.node.store.outbox()).map((e) => e.opId)).toEqual([sale.id]);
+      expect(await reg.node.store.onHand(product)).toBe(shown0 - 1000);
+      echoed = true;
+      await synced(reg, engine);
+      expect((await reg.node.store.journal()).find((j) => j.opId === sale.id)?.status).toBe('duplicate');
+      expect(await reg.node.store.onHand(product)).toBe(shown0 - 1000);
+      expect(await reg.node.store.serverOnHand(product)).toBe(server0 - 1000);
+      await expectAppliedOnce(reg.deviceId, [sale.id]);
+    });
+
     it('Retry-After is respected', async () => {
       const p = await proxy();
       const reg = await newRegister({ baseUrl: p.url });
