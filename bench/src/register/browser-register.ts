@@ -129,11 +129,17 @@ async function heapOf(cdp: CDPSession): Promise<HeapReading> {
     const message = JSON.parse(e.message) as { id?: number; result?: unknown; error?: { message: string } };
     if (message.id !== undefined) pending.get(message.id)?.(message);
   });
-  const inWorker = async <T>(sessionId: string, method: string): Promise<T> => {
+  const inWorker = async <T>(sessionId: string, method: string, params: Record<string, unknown> = {}): Promise<T> => {
     const id = nextId++;
     const answer = new Promise<{ result?: unknown; error?: { message: string } }>((resolve) => pending.set(id, resolve));
-    await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) });
-    const message = await answer;
+    await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) });
+    let timer: NodeJS.Timeout | undefined;
+    const message = await Promise.race([
+      answer,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`CDP ${method} in the store worker did not answer within 20 s`)), 20_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     if (message.error !== undefined) throw new Error(`${method} in the worker: ${message.error.message}`);
     return message.result as T;
   };
@@ -217,7 +223,8 @@ export async function runInChromium(server: KassaServer, world: BenchWorld, iden
     await build({ configFile: path.join(HARNESS_DIR, 'bench.vite.config.ts'), build: { outDir }, logLevel: 'warn' });
     site = await serve(outDir, server.baseUrl);
     context = await chromium.launchPersistentContext(profileDir, { executablePath, args: CHROMIUM_ARGS });
-    const page = await context.newPage();
+    // The context's own first page: no second tab in the run.
+    const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${site.url}/bench.html?pool=bench${String(Date.now())}`);

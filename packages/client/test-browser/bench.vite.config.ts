@@ -12,7 +12,7 @@ export default defineConfig({
   logLevel: 'warn',
   // sqlite-wasm finds its .wasm next to itself through import.meta.url; pre-bundling would move it.
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },
-  worker: { format: 'es' },
+  worker: { format: 'es', rollupOptions: { checks: { pluginTimings: false } } },
   build: {
     target: 'es2022',
     emptyOutDir: true,
