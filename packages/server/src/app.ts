@@ -31,6 +31,7 @@ import { staffRoutes } from './staff/staff-routes.js';
 import { systemRoutes } from './http/system-routes.js';
 import { createLocalChangeFeed } from './sync/change-feed.js';
 import { startChangeLogPruner } from './sync/change-log-retention.js';
+import { DEFAULT_DEVICE_RATE_LIMIT } from './sync/device-rate-limit.js';
 import type { ChangeFeed } from './sync/change-feed.js';
 import { pullRoutes } from './sync/pull/pull-routes.js';
 import { pushRoute } from './sync/push/push-route.js';
@@ -49,9 +50,11 @@ export interface AppDeps {
   /**
    * Requests per client address per window on rate-limited routes; tests lower or raise it.
    * `authMax` (default 10) bounds login and pairing attempts per address and per email or code
-   * in the same window (default one minute).
+   * in the same window (default one minute). `deviceMax` bounds each register's requests per route
+   * on push, pull and snapshot, which are limited per register instead of per address (default: 600,
+   * or `max` when that is higher, so tests that raise `max` raise it too).
    */
-  readonly rateLimit?: { readonly max: number; readonly windowMs: number; readonly authMax?: number };
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number; readonly authMax?: number; readonly deviceMax?: number };
   /**
    * Wakes long-polling pulls after a change commits. `main.ts` passes `createChangeFeed(…)`
    * (LISTEN/NOTIFY across processes on PostgreSQL); when absent, an in-process feed is made and
@@ -186,8 +189,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // One feed per app, shared by the routes that write changes (publish) and pull (subscribe).
   const changeFeed = deps.changeFeed ?? createLocalChangeFeed();
   if (deps.changeFeed === undefined) app.addHook('onClose', () => changeFeed.close());
-  await app.register(pullRoutes, { storage: deps.storage, changeFeed, metrics, clock: deps.clock });
-  await app.register(pushRoute, { storage: deps.storage, clock: deps.clock, changeFeed, metrics });
+  // Register sync routes are limited per register, not per address (sync/device-rate-limit.ts).
+  const deviceRateLimit = {
+    max: deps.rateLimit?.deviceMax ?? Math.max(DEFAULT_DEVICE_RATE_LIMIT.max, deps.rateLimit?.max ?? 0),
+    windowMs: deps.rateLimit?.windowMs ?? DEFAULT_DEVICE_RATE_LIMIT.windowMs,
+  };
+  await app.register(pullRoutes, { storage: deps.storage, changeFeed, metrics, clock: deps.clock, deviceRateLimit });
+  await app.register(pushRoute, { storage: deps.storage, clock: deps.clock, changeFeed, metrics, deviceRateLimit });
   // The change log's retention window (docs/adr/0014): pruned on an unref'd timer, stopped on close.
   const pruner = startChangeLogPruner({
     db: deps.storage.db,

@@ -23,6 +23,8 @@ import { ErrorBodySchema } from '../../http/api-error.js';
 import type { Clock } from '../../clock.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { ChangeFeed } from '../change-feed.js';
+import { perDeviceLimit } from '../device-rate-limit.js';
+import type { DeviceRateLimit } from '../device-rate-limit.js';
 import { CursorStringSchema, decodeCursor, encodeCursor } from './cursor.js';
 import { readPullPage } from './pull-page.js';
 import { PageTokenStringSchema, readSnapshotPage } from './snapshot.js';
@@ -43,6 +45,8 @@ export interface PullRoutesOptions {
   readonly metrics: Metrics;
   /** Source of `serverTime`; the system clock unless injected. */
   readonly clock?: Clock;
+  /** Requests per register per window on pull and on snapshot; 600 a minute by default (sync/device-rate-limit.ts). */
+  readonly deviceRateLimit?: DeviceRateLimit;
 }
 
 const ServerTimeSchema = z
@@ -138,7 +142,7 @@ class WakeCounter {
  * Registers the pull and snapshot routes. Long-polls are released (answered with their empty page)
  * when the server starts closing, so a graceful shutdown never waits out a 30 s poll.
  */
-export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, { storage, changeFeed, metrics, clock }) => {
+export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, { storage, changeFeed, metrics, clock, deviceRateLimit }) => {
   const now = (): number => (clock ? clock.now() : Date.now());
   const closing = new AbortController();
   app.addHook('preClose', async () => {
@@ -173,6 +177,7 @@ export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, 
     '/api/v1/sync/pull',
     {
       onRequest: auth,
+      config: perDeviceLimit('pull', deviceRateLimit),
       schema: {
         summary: 'Changes after a cursor (paged; long-polls with `wait`)',
         description:
@@ -221,6 +226,7 @@ export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, 
     '/api/v1/sync/snapshot',
     {
       onRequest: auth,
+      config: perDeviceLimit('snapshot', deviceRateLimit),
       schema: {
         summary: 'Paged bootstrap of the register’s reference data at a high-water cursor',
         description:

@@ -10,6 +10,8 @@ import type { Storage } from '../../db/database.js';
 import { ErrorBodySchema } from '../../http/api-error.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { ChangeFeed } from '../change-feed.js';
+import { perDeviceLimit } from '../device-rate-limit.js';
+import type { DeviceRateLimit } from '../device-rate-limit.js';
 import { applyDuplicatesAgain, dedupeOffFromEnv } from './dedupe-off-seam.js';
 import { pushBatch } from './push-batch.js';
 import { createPushMetrics, recordPush } from './push-metrics.js';
@@ -23,6 +25,8 @@ export interface PushRouteOptions {
   readonly metrics: Metrics;
   /** How far ahead of the server a register's clock is believed; core's default when absent. */
   readonly maxDriftMs?: number;
+  /** Requests per register per window; 600 a minute by default (sync/device-rate-limit.ts). */
+  readonly deviceRateLimit?: DeviceRateLimit;
   /**
    * TEST-ONLY: exactly-once turned off (re-deliveries counted again, see `dedupe-off-seam.ts`).
    * Defaults to `KASSA_TEST_DEDUPE_OFF=1`, which is honoured only with `NODE_ENV=test`.
@@ -52,6 +56,7 @@ export const pushRoute: FastifyPluginAsyncZod<PushRouteOptions> = async (app, op
     {
       bodyLimit: PUSH_BODY_LIMIT_BYTES,
       onRequest: requireDevice(opts.storage),
+      config: perDeviceLimit('push', opts.deviceRateLimit),
       schema: {
         summary: 'Push a register\u2019s ops (exactly once)',
         description: [
