@@ -230,7 +230,7 @@ export const pullRoutes: FastifyPluginAsyncZod<PullRoutesOptions> = async (app, 
       schema: {
         summary: 'Paged bootstrap of the register’s reference data at a high-water cursor',
         description:
-          'First page: every stock level of the register’s store at the cursor (`stock_level` items, `{productId, variantId|null, onHand}` in thousandths; read in the same transaction as the cursor, so count pulled facts on top of them). Then the store’s settings and staff (with PIN verifiers), the organisation’s tax rates, categories and products with barcodes, and its other reference documents (customers, variants, price lists, promotions) as merged values with per-field HLCs. Apply items as pulled changes; fetch pages until `nextPage` is null, then follow the log from `cursor`.',
+          'First page: every stock level of the register’s store at the cursor (`stock_level` items, `{productId, variantId|null, onHand}` in thousandths; read in the same transaction as the cursor, so count pulled facts on top of them), then the store’s facts still waiting for their sale (`fact` items, left out of those levels: count them as pulled facts). Then the store’s settings and staff (with PIN verifiers), the organisation’s tax rates, categories and products with barcodes, and its other reference documents (customers, variants, price lists, promotions) as merged values with per-field HLCs. Apply items as pulled changes; fetch pages until `nextPage` is null, then follow the log from `cursor`.',
         tags: ['sync'],
         security: [{ deviceToken: [] }],
         querystring: SnapshotQuerySchema,

@@ -5,7 +5,8 @@
  * promotions).
  *
  * ```
- *   page 1:  capture the log head H ─► the store's stock levels at H ─► count (total) ─► first items
+ *   page 1:  capture the log head H ─► the store's stock levels at H (and its facts still waiting
+ *            for their sale, see readStockLevels) ─► count (total) ─► first items
  *   page n:  items after (entity, id) named in the page token            (token carries H, total)
  *   done:    follow the log from H with GET /api/v1/sync/pull?since=<cursor>
  * ```
@@ -103,13 +104,55 @@ async function headPosition(db: Kysely<Database>, orgId: string, head: LogHead):
 /** Snapshot entity of a store's on-hand level (client: `entity-mapping.ts`, snapshot only). */
 export const STOCK_LEVEL_ENTITY = 'stock_level';
 
+/** Rows per `in (…)` list. */
+const CHUNK = 500;
+
 /**
- * Every stock level of the register's store, as snapshot items. Must run in the transaction that
- * read the head (see the file comment). `entityId` is `productId`, or `productId:variantId` for a
- * variant (the register keys by `data`, the id only has to be unique). `onHand` in thousandths, as
- * core's `movementDelta` and the register's `server_stock`.
+ * Every stock level of the register's store, as snapshot items, and the store's facts that still
+ * wait for their sale. Must run in the transaction that read the head (see the file comment).
+ * `entityId` is `productId`, or `productId:variantId` for a variant (the register keys by `data`,
+ * the id only has to be unique). `onHand` in thousandths, as core's `movementDelta` and the
+ * register's `server_stock`.
+ *
+ * A refund, void or exchange stored before the sale it takes back from (another register's sale
+ * not pushed yet) is counted with provisional movements (a void of an unknown sale moves nothing);
+ * when the sale arrives after the head, the sale's transaction re-derives them, and a register
+ * counts the difference only if it holds the refund — it "recounts dependents" of a sale it pulls
+ * (ADR 33). So such facts are not folded into the levels: each level is served WITHOUT their
+ * provisional movements, and the facts themselves follow the levels as `fact` items, which the
+ * register counts exactly as a pulled fact (provisionally, recorded as waiting for the sale).
+ * Levels + those facts = the level at the head, and the sale's later arrival moves the register
+ * by the same difference as the server.
  */
 async function readStockLevels(db: Kysely<Database>, scope: PullScope): Promise<ChangeInput[]> {
+  const waiting = await db
+    .selectFrom('refunds as r')
+    .innerJoin('facts as f', (j) => j.onRef('f.org_id', '=', 'r.org_id').onRef('f.id', '=', 'r.op_id'))
+    .select(['f.id', 'f.store_id', 'f.op_json'])
+    .where('r.org_id', '=', scope.orgId)
+    .where('r.store_id', '=', scope.storeId)
+    .where('r.original_order_id', 'is not', null)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('sales as s').select('s.order_id').whereRef('s.org_id', '=', 'r.org_id').whereRef('s.order_id', '=', 'r.original_order_id'))),
+    )
+    .orderBy('f.id')
+    .execute();
+  const facts = [...new Map(waiting.map((w) => [w.id, w])).values()];
+  const provisional = new Map<string, number>();
+  for (let i = 0; i < facts.length; i += CHUNK) {
+    const moves = await db
+      .selectFrom('stock_movements')
+      .select(['product_id', 'variant_id', 'delta'])
+      .where('org_id', '=', scope.orgId)
+      .where('store_id', '=', scope.storeId)
+      .where(
+        'op_id',
+        'in',
+        facts.slice(i, i + CHUNK).map((f) => f.id),
+      )
+      .execute();
+    for (const m of moves) provisional.set(`${m.product_id}\u0000${m.variant_id}`, (provisional.get(`${m.product_id}\u0000${m.variant_id}`) ?? 0) + Number(m.delta));
+  }
   const rows = await db
     .selectFrom('stock_levels')
     .select(['product_id', 'variant_id', 'on_hand'])
@@ -118,13 +161,16 @@ async function readStockLevels(db: Kysely<Database>, scope: PullScope): Promise<
     .orderBy('product_id')
     .orderBy('variant_id')
     .execute();
-  return rows.map((r) => ({
+  const levels = rows.map((r) => ({
     entity: STOCK_LEVEL_ENTITY,
     entityId: r.variant_id === '' ? r.product_id : `${r.product_id}:${r.variant_id}`,
     storeId: scope.storeId,
     op: 'upsert' as const,
-    data: { productId: r.product_id, variantId: r.variant_id === '' ? null : r.variant_id, onHand: Number(r.on_hand) },
+    data: { productId: r.product_id, variantId: r.variant_id === '' ? null : r.variant_id, onHand: Number(r.on_hand) - (provisional.get(`${r.product_id}\u0000${r.variant_id}`) ?? 0) },
   }));
+  // As the log carries a fact: the op with the HLC it was applied with.
+  const waitingFacts = facts.map((f) => ({ entity: 'fact', entityId: f.id, storeId: f.store_id, op: 'upsert' as const, data: JSON.parse(f.op_json) as unknown }));
+  return [...levels, ...waitingFacts];
 }
 
 /** Kinds in snapshot order: the table-backed entities, then the merge docs that have no table. */
