@@ -486,25 +486,32 @@ export function describeRealServer(kind: DbKind): void {
 
       const bo = await backOffice(reg.addr);
       const code = await bo.pairingCode(storeId);
-      const recovered = await recoverRegister({ baseUrl: server.url, store: fresh.store, lost, request: { code }, fetch: boundFetch(reg.addr) });
+      // The network drops just as the report would go: the engine must send it later.
+      const plain = boundFetch(reg.addr);
+      const reportFails: typeof plain = (url, init) => (url.endsWith('/registers/me/data-loss') ? Promise.reject(new TypeError('fetch failed: network down')) : plain(url, init));
+      const recovered = await recoverRegister({ baseUrl: server.url, store: fresh.store, lost, request: { code }, fetch: reportFails });
       expect(recovered.response.deviceId).toBe(reg.deviceId);
-      expect(recovered.reported).toBe(true);
+      expect(recovered.reported).toBe(false);
+      expect(recovered.loss.reportedAt).toBeNull();
       const firstLost = lostSales[0]?.receiptNo ?? '';
       expect(recovered.loss).toMatchObject({
         reason: 'missing',
         missingSeqs: { from: serverHad + 1, to: serverHad + 4, count: 4 },
         missingReceipts: { from: firstLost, to: lostSales.at(-1)?.receiptNo, count: 4 },
       });
-      // The server's alert says the same.
-      const [alert] = (await bo.alerts('register_data_loss')).filter((a) => a.registerId === reg.deviceId);
-      expect(alert?.data).toMatchObject({ reason: 'missing', serverLastSeq: serverHad, missingSeqs: { from: serverHad + 1, to: serverHad + 4, count: 4 }, missingReceipts: 4 });
-
-      // It bootstraps again and shows the loss loudly until a manager acknowledges it.
+      // It bootstraps again and shows the loss loudly until a manager acknowledges it; the report
+      // goes with its first review.
       const engine2 = new SyncEngine({ store: fresh.store, baseUrl: server.url, database: reg.file, fetch: boundFetch(reg.addr), pullWaitS: 2 });
       cleanups.push(() => engine2.stop());
       await engine2.start();
       await waitFor('bootstrapped', async () => (await fresh.store.syncInfo()).pullCursor !== null && engine2.status().phase === 'idle', 30_000);
-      expect(engine2.status().dataLoss).toMatchObject({ reason: 'missing', missingSeqs: { from: serverHad + 1, to: serverHad + 4, count: 4 }, missingReceipts: { count: 4 }, reported: true });
+      expect(engine2.status().dataLoss).toMatchObject({ reason: 'missing', missingSeqs: { from: serverHad + 1, to: serverHad + 4, count: 4 }, missingReceipts: { count: 4 } });
+      await waitFor('the loss reported to the server', () => engine2.status().dataLoss?.reported === true);
+      // The server's alert says the same, and the register sees it among its store's alerts.
+      const [alert] = (await bo.alerts('register_data_loss')).filter((a) => a.registerId === reg.deviceId);
+      expect(alert?.data).toMatchObject({ reason: 'missing', serverLastSeq: serverHad, missingSeqs: { from: serverHad + 1, to: serverHad + 4, count: 4 }, missingReceipts: 4 });
+      await engine2.refreshReview();
+      expect((await fresh.store.serverAlerts()).some((a) => a.kind === 'register_data_loss' && a.registerId === reg.deviceId)).toBe(true);
       expect((await fresh.store.getItem(product)).productId).toBe(product);
       // Numbering: the seq continues the server's (gapless for it); receipts continue after the last printed.
       const next = await sell(fresh.store);
