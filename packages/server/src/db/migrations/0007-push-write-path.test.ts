@@ -23,11 +23,12 @@ async function pgForeignKeys(db: Kysely<unknown>): Promise<string[]> {
 }
 
 describeDb('migration 0007 (the push write path)', (dbs) => {
-  it('drops the unread movements-by-product index, and on PostgreSQL the hot tables’ foreign keys; down puts them back', async () => {
+  it('drops the unread movements-by-product and facts-by-type indexes, and on PostgreSQL the hot tables’ foreign keys; down puts them back', async () => {
     const { storage } = await dbs.create();
     const db = storage.db as unknown as Kysely<unknown>;
     await migrateToLatest(storage.db);
     expect(await indexesOf(db, storage.kind, 'stock_movements')).not.toContain('stock_movements_product_idx');
+    expect(await indexesOf(db, storage.kind, 'facts')).not.toContain('facts_org_store_type_idx');
     if (storage.kind === 'postgres') {
       const fks = await pgForeignKeys(db);
       for (const t of HOT) expect(fks, t).not.toContain(t);
@@ -40,6 +41,7 @@ describeDb('migration 0007 (the push write path)', (dbs) => {
 
     await m0007_push_write_path.down?.(db);
     expect(await indexesOf(db, storage.kind, 'stock_movements')).toContain('stock_movements_product_idx');
+    expect(await indexesOf(db, storage.kind, 'facts')).toContain('facts_org_store_type_idx');
     if (storage.kind === 'postgres') {
       const fks = await pgForeignKeys(db);
       for (const t of HOT) expect(fks, t).toContain(t);
@@ -47,6 +49,7 @@ describeDb('migration 0007 (the push write path)', (dbs) => {
     }
     await m0007_push_write_path.up(db);
     expect(await indexesOf(db, storage.kind, 'stock_movements')).not.toContain('stock_movements_product_idx');
+    expect(await indexesOf(db, storage.kind, 'facts')).not.toContain('facts_org_store_type_idx');
     if (storage.kind === 'postgres') expect((await pgForeignKeys(db)).filter((t) => HOT.includes(t))).toEqual([]);
   });
 });
