@@ -40,6 +40,10 @@ function allowedChanges(route: RouteInfo): AllowedChange[] {
     // the log's epoch), so later cursors can be checked against it. Only ever added, once.
     allowed.push({ table: 'change_log_heads', rowsAdded: true, reason: 'the first read of an org starts its change log' });
   }
+  if (route.path.startsWith('/api/v1/keys/')) {
+    // The organisation's key for personal data is made on first use (keys/org-keys.ts), once.
+    allowed.push({ table: 'org_keys', rowsAdded: true, reason: 'the first use of an org’s key makes it' });
+  }
   return allowed;
 }
 
