@@ -224,16 +224,26 @@ describe('a paired register whose database is gone says so', () => {
     await waitUntil(async () => (await status(other)).owner?.phase === 'database-lost', 'the loss in the other tab');
     await other.close();
 
-    // Recovery: open the empty database on purpose and re-pair as the same register; the server
-    // resumes its numbering (here: it had all four ops and three receipts).
+    // Recovery (what recoverRegister does after the server's pairing answer): open the empty
+    // database on purpose and pair again as the same register, recording what the server lacks —
+    // here it had ops up to seq 2 and receipt 1, so ops 3–4 and receipts 2–3 never reached it.
     await ok(harness(page, (h) => h.recover()));
     expect(await call(page, 'meta')).toMatchObject({ deviceId: null, nextSeq: 1 });
-    await call(page, 'pair', { ...FIXTURE_IDENTITY, resume: { lastSeq: 4, lastReceiptNumber: 3, chainHead: null }, pairedAt: FIXTURE_IDENTITY.pairedAt + 1 });
-    expect(await call(page, 'meta')).toMatchObject({ deviceId: FIXTURE_IDENTITY.deviceId, nextSeq: 5, lastReceiptSeq: 3 });
+    const loss = await call(
+      page,
+      'pairAfterLoss',
+      { ...FIXTURE_IDENTITY, resume: { lastSeq: 2, lastReceiptNumber: 1, chainHead: null }, pairedAt: FIXTURE_IDENTITY.pairedAt + 1 },
+      { reason: 'missing', localLastSeq: 4, localLastReceiptNo: 'S01-R02-000003' },
+    );
+    expect(loss).toMatchObject({ missingSeqs: { from: 3, to: 4, count: 2 }, missingReceipts: { from: 'S01-R02-000002', to: 'S01-R02-000003', count: 2 } });
+    // The seq resumes from the server; receipts after the last one printed.
+    expect(await call(page, 'meta')).toMatchObject({ deviceId: FIXTURE_IDENTITY.deviceId, nextSeq: 3, lastReceiptSeq: 3 });
     await page.close();
 
+    // The tab rewrote the marker: the recovered database is not "rolled back", and the loss is still shown.
     const again = await openTab(pool);
     expect(await status(again)).toMatchObject({ role: 'owner', phase: 'ready', error: null });
+    expect(await call(again, 'reviewInfo')).toMatchObject({ dataLoss: { reason: 'missing', missingSeqs: { count: 2 } } });
     await again.close();
   });
 
