@@ -103,6 +103,13 @@ export interface SyncEngineOptions {
 }
 
 /**
+ * At most this many alerts, and as many conflicts, are fetched per review (the most recent first,
+ * as the server lists them): a store with thousands open must not cost a register dozens of
+ * requests every half minute; the back office has the whole list.
+ */
+const MAX_REVIEW_ITEMS = 1_000;
+
+/**
  * Syncs one register database with its server.
  *
  * @example
@@ -331,7 +338,7 @@ export class SyncEngine {
           alerts.push({ key: a.key, id: a.id, kind: a.kind, status: a.status, registerId: a.registerId, data: a.data, occurrences: a.occurrences, firstSeenAt: a.firstSeenAt, lastSeenAt: a.lastSeenAt, acknowledgedAt: a.acknowledgedAt });
         }
         offset += body.alerts.length;
-        if (body.alerts.length === 0 || offset >= body.total) break;
+        if (body.alerts.length === 0 || offset >= body.total || offset >= MAX_REVIEW_ITEMS) break;
       }
       const conflicts: ServerConflict[] = [];
       for (let offset = 0; ; ) {
@@ -340,7 +347,7 @@ export class SyncEngine {
           conflicts.push({ id: c.id, docType: c.docType, docId: c.docId, field: c.field, winner: c.winner, loser: c.loser, current: c.current, detectedAt: c.detectedAt });
         }
         offset += body.conflicts.length;
-        if (body.conflicts.length === 0 || offset >= body.total) break;
+        if (body.conflicts.length === 0 || offset >= body.total || offset >= MAX_REVIEW_ITEMS) break;
       }
       await this.#o.store.replaceServerReview({ alerts, conflicts });
       this.#update({ reviewFetchedAt: this.#clock.now() });
