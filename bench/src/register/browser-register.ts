@@ -181,6 +181,8 @@ export interface BrowserResult {
   readonly searchMs: readonly number[];
   readonly searchQueries: readonly string[];
   readonly searchCounts: readonly number[];
+  /** Round trips to the worker that touch no table: the RPC and scheduling floor under each call. */
+  readonly pingMs: readonly number[];
 }
 
 /** The cashier's searches: first letters of one, two and three words, a SKU prefix, brand + goods. */
@@ -275,6 +277,7 @@ export async function runInChromium(server: KassaServer, world: BenchWorld, iden
       if (bySeq.get(seq)?.type !== 'sale.completed') throw new Error(`sale ${sold.receiptNos[i] ?? ''} (seq ${seq}) is not in the outbox`);
       if (i > 0 && seq !== (sold.seqs[i - 1] ?? 0) + 1) throw new Error(`seq gap between ${sold.seqs[i - 1] ?? 0} and ${seq}`);
     }
+    const pinged = await inPage<{ ms: number[] }>(page, 'pings', [shape.lookups]);
     if (errors.length > 0) throw new Error(`the bench page threw: ${errors.join('; ')}`);
     await inPage(page, 'call', ['destroy', []]);
     return {
@@ -287,6 +290,7 @@ export async function runInChromium(server: KassaServer, world: BenchWorld, iden
       searchMs: found.ms,
       searchQueries: queries,
       searchCounts: found.counts,
+      pingMs: pinged.ms,
     };
   } finally {
     await context?.close().catch(() => undefined);

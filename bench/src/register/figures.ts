@@ -88,6 +88,7 @@ export async function runRegisterFigures(
       saleCommitMs: summary(browser.saleMs),
       barcodeLookupMs: summary(browser.barcodeMs),
       searchMs: summary(browser.searchMs),
+      workerRoundTripMs: summary(browser.pingMs),
       slowestSearches: browser.searchQueries
         .map((q, i) => ({ q, ms: browser.searchMs[i] ?? 0, found: browser.searchCounts[i] ?? 0 }))
         .sort((a, b) => b.ms - a.ms)

@@ -140,6 +140,18 @@ async function searches(queries: string[]): Promise<{ ms: number[]; counts: numb
   return { ms, counts, first };
 }
 
+/** Times a round trip to the worker that touches no table (`describe`): the floor under every call. */
+async function pings(n: number): Promise<{ ms: number[] }> {
+  const store = await opening;
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await store.describe();
+    ms.push(performance.now() - t0);
+  }
+  return { ms };
+}
+
 const bench = {
   ready: opening.then(
     async (store) => {
@@ -156,6 +168,7 @@ const bench = {
   sales: (input: Parameters<typeof sales>[0]) => answer(() => sales(input)),
   barcodes: (codes: string[]) => answer(() => barcodes(codes)),
   searches: (queries: string[]) => answer(() => searches(queries)),
+  pings: (n: number) => answer(() => pings(n)),
   call: (method: string, args: unknown[]) =>
     answer(async () => {
       const store = (await opening) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
