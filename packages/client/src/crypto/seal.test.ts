@@ -29,7 +29,8 @@ async function failure(p: Promise<unknown>): Promise<string> {
   throw new Error('expected SealOpenError, but the value opened');
 }
 
-describe('seal / open', () => {
+// 500 runs of WebCrypto each: seconds on an idle core, more on a loaded CI machine; a limit, not a goal.
+describe('seal / open', { timeout: 60_000 }, () => {
   it('round-trips any string under any AAD (property)', async () => {
     const kp = await generateSealingKeyPair();
     const sealer = createSealer(kp.publicKey);
