@@ -299,6 +299,40 @@ export function describeRealServer(kind: DbKind): void {
       await expectAppliedOnce(reg.deviceId, [sale.id]);
     });
 
+    it('an op of a newer schema version than the server knows is deferred: kept queued, retried later, never quarantined; the op after it waits behind it', async () => {
+      const p = await proxy();
+      const reg = await newRegister({ baseUrl: p.url });
+      const engine = reg.engine();
+      await engine.start();
+      await synced(reg, engine);
+      await engine.stop();
+      const [newer, after] = [await sell(reg.node.store), await sell(reg.node.store)];
+      const newerSeq = (await reg.node.store.outbox()).find((e) => e.opId === newer.id)?.seq ?? 0;
+      // The first was written by a newer app version (op schema v2), as after an upgrade of the
+      // register before the server's.
+      reg.node.engine.close();
+      const db = new Database(reg.file);
+      const row = db.prepare('SELECT op_json FROM outbox WHERE op_id = ?').get(newer.id) as { op_json: string };
+      db.prepare('UPDATE outbox SET op_json = ? WHERE op_id = ?').run(row.op_json.replace('"v":1,', '"v":2,'), newer.id);
+      db.close();
+      const reopened = openNodeStore(reg.file);
+      cleanups.push(() => reopened.engine.close());
+      const engine2 = new SyncEngine({ store: reopened.store, baseUrl: p.url, database: reg.file, fetch: boundFetch(reg.addr), online: reg.online, pullWaitS: 2, backoff: { baseMs: 100, capMs: 400, maxRetryAfterMs: 2_000 } });
+      cleanups.push(() => engine2.stop());
+      const carrying = (): number => p.seen.filter((q) => q.path.startsWith('/api/v1/sync/push') && q.body.includes(newer.id)).length;
+      await engine2.start();
+      await waitFor('the deferred op tried again', () => carrying() >= 3 || undefined);
+      expect((await reopened.store.outbox()).map((e) => e.opId)).toEqual([newer.id, after.id]);
+      expect(await reopened.store.journal()).not.toContainEqual(expect.objectContaining({ opId: newer.id }));
+      expect(await reopened.store.quarantineNotices()).toEqual([]);
+      expect(await server.sql('SELECT id FROM quarantine WHERE op_id = ?', [newer.id])).toEqual([]);
+      // The server acknowledges up to the op before it (the shift's opening), nothing past it.
+      expect(num((await server.sql<{ last_seq: unknown }>('SELECT last_seq FROM registers WHERE id = ?', [reg.deviceId]))[0]?.last_seq)).toBe(newerSeq - 1);
+      await expectAppliedOnce(reg.deviceId, []);
+      expect(await server.sql('SELECT id FROM facts WHERE id IN (?, ?)', [newer.id, after.id])).toEqual([]);
+      expect(engine2.status().phase).toMatch(/^(backoff|syncing|idle)$/);
+    });
+
     it('Retry-After is respected', async () => {
       const p = await proxy();
       const reg = await newRegister({ baseUrl: p.url });
