@@ -2,7 +2,8 @@
  * The figures and how one run produces them. One SQLite server process serves four figures in
  * turn (a register bootstraps before the ingest, the ingest fills the log, the same register then
  * follows it, then a product is edited and pulled); PostgreSQL gets its own server and database;
- * PouchDB its own server process and folder.
+ * PouchDB its own server process and folder; the register engine's figures (register/figures.ts,
+ * ADR 0035) a SQLite server of their own and a Chromium.
  */
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';

@@ -4,7 +4,8 @@
  * Prints a table, or with `--json` exactly one JSON object on stdout (progress goes to stderr).
  * Every server is a real process (`node scripts/start.mjs`) on its own port with its own temp
  * folder or fresh PostgreSQL database, dropped afterwards. See the README's Performance section
- * and docs/adr/0017-push-performance-and-bench.md for what each figure means.
+ * and docs/adr/0017-push-performance-and-bench.md (0035 for the register engine) for what each
+ * figure means.
  */
 import { runBench, FIGURES, isFigure } from './bench.js';
 import type { FigureName } from './bench.js';
