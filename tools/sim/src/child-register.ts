@@ -155,7 +155,8 @@ export class ChildRegister implements SimSync, SimNode {
       } else this.done = true;
     });
     this.exited = new Promise((resolve) =>
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
+        if (signal !== 'SIGKILL' && !this.stopped) process.stderr.write(`register ${this.code} exited on its own (code ${String(code)}, signal ${String(signal)})\n`);
         if (this.child === child) this.child = undefined;
         this.sentBefore += this.sentNow;
         this.sentNow = 0;
@@ -226,6 +227,11 @@ export class ChildRegister implements SimSync, SimNode {
 
   ops(): { seq: number; opId: string; op: unknown }[] {
     return this.reader.ops();
+  }
+
+  /** Where it stands, for a run's diagnostics. */
+  describe(): string {
+    return `${this.alive ? 'alive' : 'dead'}, life ${this.life}, outbox ${this.reader.outboxCount()}, last seq ${this.lastSeq()}, server holds ${this.confirmed?.lastSeq ?? '?'}`;
   }
 
   lastSeq(): number {

@@ -1,10 +1,13 @@
 import Database from 'better-sqlite3';
+import { docValues } from '@kassa/core';
+import type { ReferenceDoc } from '@kassa/core';
 import type { ServerControl } from './server-control.js';
 
 /**
  * Where one register's pulled state differs from the server's: every product (sku, name, price,
- * active) and every stock level of its store, compared field by field. Empty when equal. (Customers
- * are sealed at rest on the register, so they are not compared here yet.)
+ * active), every customer (every field of the server's document; a customer sealed at rest on the
+ * register is not readable here and is only checked to exist) and every stock level of its store,
+ * compared field by field. Empty when equal.
  */
 /**
  * The change-log seq a register's pull cursor covers (the server's opaque cursor, v2 bytes
@@ -60,6 +63,36 @@ export async function divergence(
         out.push(`product ${p.id}: register ${l.sku}/${l.unit_price}/${l.active}, server ${p.sku}/${p.price_minor}/${String(p.active)}`);
       }
     }
+    // Customers, every field the server holds (values_json), against the register's document
+    // (clear on a register without encryption at rest; a sealed one is not readable here).
+    const serverCustomers = await server.query<{ id: string; values_json: string; deleted: number | boolean }>('SELECT id, values_json, deleted FROM customers');
+    const localCustomers = new Map(
+      db
+        .prepare<[], { id: string; deleted: number; doc_json: string }>('SELECT id, deleted, doc_json FROM customers')
+        .all()
+        .map((c) => [c.id, c]),
+    );
+    for (const c of serverCustomers) {
+      const l = localCustomers.get(c.id);
+      if (c.deleted === true || c.deleted === 1) {
+        if (l !== undefined && !l.deleted) out.push(`customer ${c.id}: deleted on the server, not on the register`);
+        continue;
+      }
+      if (l === undefined) {
+        out.push(`customer ${c.id} missing`);
+        continue;
+      }
+      const doc = JSON.parse(l.doc_json) as unknown;
+      if (doc === null || typeof doc !== 'object' || !('fields' in doc)) continue; // sealed at rest
+      const local = docValues(doc as ReferenceDoc);
+      const held = JSON.parse(c.values_json) as Record<string, unknown>;
+      for (const field of new Set([...Object.keys(held), ...Object.keys(local)])) {
+        if (JSON.stringify(local[field] ?? null) !== JSON.stringify(held[field] ?? null)) {
+          out.push(`customer ${c.id} ${field}: register ${JSON.stringify(local[field] ?? null)}, server ${JSON.stringify(held[field] ?? null)}`);
+        }
+      }
+    }
+    for (const id of localCustomers.keys()) if (!serverCustomers.some((c) => c.id === id)) out.push(`customer ${id} on the register, not on the server`);
     for (const s of serverStock) {
       const l = shownOnHand(s.product_id, s.variant_id === '' ? undefined : s.variant_id);
       if (l !== Number(s.on_hand)) out.push(`stock ${s.product_id}/${s.variant_id}: register ${l}, server ${s.on_hand}`);

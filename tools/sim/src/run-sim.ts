@@ -286,8 +286,25 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
       proxy.setOffline(false);
     }
     const healed = performance.now();
-    await waitFor(() => pushers.every((p) => p.confirmedSince(healed)), 'the server to hold every register’s ops', { timeoutMs: Number(process.env['KASSA_SIM_DRAIN_MS'] ?? 180_000), intervalMs: 50 }).catch((error: unknown) => {
-      if (process.env['KASSA_SIM_DEBUG'] === '1') for (const p of pushers) if (p instanceof EngineSync) process.stderr.write(`${JSON.stringify(p.status())}\n`);
+    let drainTrace = healed;
+    await waitFor(
+      () => {
+        if (process.env['KASSA_SIM_DEBUG'] === '1' && performance.now() - drainTrace > 10_000) {
+          drainTrace = performance.now();
+          const waiting = pushers.flatMap((p, i) => (p.confirmedSince(healed) ? [] : [`${nodes[i]?.code ?? i}${p instanceof ChildRegister ? ` (${p.describe()})` : ''}`]));
+          process.stderr.write(`${((drainTrace - healed) / 1000).toFixed(1)} s after heal, not yet held by the server: ${waiting.join(', ')}\n`);
+        }
+        return pushers.every((p) => p.confirmedSince(healed));
+      },
+      'the server to hold every register’s ops',
+      { timeoutMs: Number(process.env['KASSA_SIM_DRAIN_MS'] ?? 180_000), intervalMs: 50 },
+    ).catch((error: unknown) => {
+      if (process.env['KASSA_SIM_DEBUG'] === '1') {
+        for (const p of pushers) if (p instanceof EngineSync) process.stderr.write(`${JSON.stringify(p.status())}\n`);
+        const answers: Record<string, number> = {};
+        for (const p of pushers) if (p instanceof EngineSync || p instanceof ChildRegister) for (const [k, n] of Object.entries(p.answers)) answers[k] = (answers[k] ?? 0) + n;
+        process.stderr.write(`engine requests: ${JSON.stringify(answers)}\n`);
+      }
       throw error;
     });
     let convergeS = (performance.now() - healed) / 1000;
