@@ -37,6 +37,9 @@ export function readFactOp(json: string): FactOp {
   return op;
 }
 
+/** Fact types whose stock movements core derives with the sale they name (`opStockMovements(op, sale)`). */
+const DEPENDS_ON_SALE: ReadonlySet<string> = new Set(['refund.completed', 'exchange.completed', 'sale.voided']);
+
 /** Rows per multi-row insert / `in (…)` list: 500 rows of ≤ 14 columns stay far below either database's parameter limit. */
 const CHUNK = 500;
 
@@ -145,7 +148,9 @@ export class FactBatch {
   }
 
   #move(op: FactOp, movements: readonly StockMovement[]): void {
-    for (const movement of movements) this.#movements.push({ storeId: op.storeId, opId: op.id, movement });
+    // What core derives from the op alone is stored without its JSON (stock-movements.ts).
+    const derivable = !DEPENDS_ON_SALE.has(op.type);
+    for (const movement of movements) this.#movements.push({ storeId: op.storeId, opId: op.id, movement, derivable });
   }
 
   /**

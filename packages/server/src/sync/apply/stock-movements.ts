@@ -13,7 +13,7 @@
  * Either way the old contribution is taken back and the new one added, so the sums stay right.
  */
 import type { Transaction } from 'kysely';
-import { alert, canonicalJson, movementDelta, resolveSameId } from '@kassa/core';
+import { alert, canonicalJson, isFactOp, movementDelta, OpSchema, opStockMovements, resolveSameId } from '@kassa/core';
 import type { StockMovement } from '@kassa/core';
 import { z } from 'zod';
 import type { Database } from '../../db/schema.js';
@@ -38,6 +38,24 @@ export interface SourcedMovement {
   readonly storeId: string;
   readonly opId: string;
   readonly movement: StockMovement;
+  /**
+   * The movement is what core's `opStockMovements` derives from its op (stored in `facts`) alone,
+   * with no sale: it is stored without its JSON (`movement_json` ''), read back by deriving it
+   * again. Refunds, exchanges and voids depend on their sale and keep their JSON.
+   */
+  readonly derivable?: boolean;
+}
+
+/** `movement_json` of a movement derivable from its op (see {@link SourcedMovement.derivable}). */
+export const DERIVED_MOVEMENT = '';
+
+/** A movement stored without its JSON, derived again from its op (the `facts` row `opId`). */
+async function derivedMovement(trx: Transaction<Database>, orgId: string, opId: string, id: string): Promise<StockMovement> {
+  const row = await trx.selectFrom('facts').select('op_json').where('org_id', '=', orgId).where('id', '=', opId).executeTakeFirst();
+  const op = row === undefined ? undefined : OpSchema.parse(JSON.parse(row.op_json));
+  const movement = op !== undefined && isFactOp(op) ? opStockMovements(op).find((m) => m.id === id) : undefined;
+  if (movement === undefined) throw new Error(`stock movement ${id} of organisation ${orgId} is stored without its JSON, and op ${opId} does not derive it`);
+  return movement;
 }
 
 /** Rows per multi-row insert: 10 columns × 1,000 stays far below either database's parameter limit. */
@@ -59,7 +77,7 @@ export async function recordMovements(
   mode: 'new' | 'rederive',
 ): Promise<void> {
   if (movements.length === 0) return;
-  const rowOf = ({ storeId, opId, movement: m }: SourcedMovement) => ({
+  const rowOf = ({ storeId, opId, movement: m, derivable }: SourcedMovement) => ({
     org_id: orgId,
     store_id: storeId,
     id: m.id,
@@ -68,7 +86,7 @@ export async function recordMovements(
     product_id: m.productId,
     variant_id: m.variantId ?? '',
     delta: movementDelta(m),
-    movement_json: canonicalJson(m),
+    movement_json: derivable === true ? DERIVED_MOVEMENT : canonicalJson(m),
     created_at: now,
   });
 
@@ -94,16 +112,16 @@ export async function recordMovements(
     }
   }
   for (const s of others) {
-    const { storeId, opId, movement: m } = s;
+    const { storeId, opId, movement: m, derivable } = s;
     const row = await trx
       .selectFrom('stock_movements')
-      .select('movement_json')
+      .select(['movement_json', 'op_id'])
       .where('org_id', '=', orgId)
       .where('store_id', '=', storeId)
       .where('id', '=', m.id)
       .executeTakeFirstOrThrow();
-    if (row.movement_json === canonicalJson(m)) continue;
-    const old = readMovement(row.movement_json);
+    const old = row.movement_json === DERIVED_MOVEMENT ? await derivedMovement(trx, orgId, row.op_id, m.id) : readMovement(row.movement_json);
+    if (canonicalJson(old) === canonicalJson(m)) continue;
     let replace = mode === 'rederive';
     if (mode === 'new') {
       replace = resolveSameId(old, m).fact === m;
@@ -113,7 +131,7 @@ export async function recordMovements(
     if (!replace) continue;
     await trx
       .updateTable('stock_movements')
-      .set({ op_id: opId, kind: m.kind, product_id: m.productId, variant_id: m.variantId ?? '', delta: movementDelta(m), movement_json: canonicalJson(m) })
+      .set({ op_id: opId, kind: m.kind, product_id: m.productId, variant_id: m.variantId ?? '', delta: movementDelta(m), movement_json: derivable === true ? DERIVED_MOVEMENT : canonicalJson(m) })
       .where('org_id', '=', orgId)
       .where('store_id', '=', storeId)
       .where('id', '=', m.id)
