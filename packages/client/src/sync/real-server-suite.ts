@@ -555,6 +555,8 @@ export function describeRealServer(kind: DbKind): void {
       engine2.notifyLocalOp();
       await waitFor('pushed', async () => (await fresh.store.syncInfo()).opsWaiting === 0 && engine2.status().phase === 'idle', 30_000);
       await expectAppliedOnce(reg.deviceId, [next.id]);
+      // The jump past the lost receipts is a chain break the server reports (explained by the loss).
+      expect((await bo.alerts('receipt_chain_break')).some((a) => a.registerId === reg.deviceId && JSON.stringify(a.data).includes(next.receiptNo))).toBe(true);
       // The lost sales never reached the server, and nothing pretends they did.
       const stored = await server.sql<{ id: string }>('SELECT id FROM facts WHERE register_id = ?', [reg.deviceId]);
       for (const s of lostSales) expect(stored.map((r) => r.id)).not.toContain(s.id);
