@@ -44,6 +44,11 @@ export class RegisterFileReader {
       .map((e) => ({ seq: e.seq, opId: e.op_id, op: JSON.parse(e.op_json) as unknown }));
   }
 
+  /** The highest seq written (one indexed read; polled while draining). */
+  lastSeq(): number {
+    return this.conn.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM (SELECT max(seq) AS seq FROM outbox UNION ALL SELECT max(seq) AS seq FROM journal)').get()?.seq ?? 0;
+  }
+
   outboxCount(): number {
     return this.conn.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox').get()?.n ?? 0;
   }
@@ -173,7 +178,7 @@ export class ChildRegister implements SimSync, SimNode {
         return ready;
       },
       `register ${this.code} to start`,
-      { timeoutMs: 60_000, intervalMs: 20 },
+      { timeoutMs: 300_000, intervalMs: 20 },
     );
   }
 
@@ -235,7 +240,7 @@ export class ChildRegister implements SimSync, SimNode {
   }
 
   lastSeq(): number {
-    return this.ops().at(-1)?.seq ?? 0;
+    return this.reader.lastSeq();
   }
 
   onHand(productId: string, variantId: string | undefined): number {
