@@ -34,8 +34,23 @@ export async function logHead(server: ServerControl): Promise<number> {
   return Number((await server.query<{ head: number }>('SELECT MAX(head) AS head FROM change_log_heads'))[0]?.head ?? 0);
 }
 
+/** The server's answers to each query read once (one poll over every register reads the server once). */
+export function readOnce(server: Pick<ServerControl, 'query'>): Pick<ServerControl, 'query'> {
+  const seen = new Map<string, Promise<unknown[]>>();
+  return {
+    query: <T>(sql: string): Promise<T[]> => {
+      let rows = seen.get(sql);
+      if (rows === undefined) {
+        rows = server.query<unknown>(sql);
+        seen.set(sql, rows);
+      }
+      return rows as Promise<T[]>;
+    },
+  };
+}
+
 export async function divergence(
-  server: ServerControl,
+  server: Pick<ServerControl, 'query'>,
   registerFile: string,
   storeId: string,
   /** What the till shows on hand (the engine's `onHand`: server state at the cursor + own pending ops). */

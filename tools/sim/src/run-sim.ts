@@ -14,7 +14,7 @@ import type { SimDb } from './server-control.js';
 import { fetchCatalog, SimRegister } from './sim-register.js';
 import type { ClockSkew, RecordedCommand } from './sim-register.js';
 import { SimPusher } from './sync-pusher.js';
-import { cursorSeq, divergence, logHead } from './convergence.js';
+import { cursorSeq, divergence, logHead, readOnce } from './convergence.js';
 import { EngineSync } from './engine-sync.js';
 import { ChildRegister, MID_COMMAND_STEPS } from './child-register.js';
 import type { SimNode } from './child-register.js';
@@ -323,7 +323,8 @@ export async function runSim(options: SimOptions): Promise<SimReport> {
               const head = await logHead(server);
               process.stderr.write(`${((lastTrace - healed) / 1000).toFixed(1)} s after heal, log head ${head}, registers behind: ${nodes.map((r) => `${r.code} ${head - (cursorSeq(r.file) ?? 0)}`).join(', ')}\n`);
             }
-            for (const r of nodes) if ((await divergence(server, r.file, store.id, (p, v) => r.onHand(p, v))).length > 0) return false;
+            const view = readOnce(server);
+            for (const r of nodes) if ((await divergence(view, r.file, store.id, (p, v) => r.onHand(p, v))).length > 0) return false;
             return true;
           },
           'every register to converge',
