@@ -132,6 +132,7 @@ const COMMANDS: ReadonlySet<string> = new Set([
   'adjustStock',
   'countStock',
   'saveCustomer',
+  'saveCustomerSealed',
   'editProduct',
 ]);
 

@@ -15,6 +15,7 @@ export const OP_COMMANDS = [
   'adjustStock',
   'countStock',
   'saveCustomer',
+  'saveCustomerSealed',
   'editProduct',
   'importUnsynced',
 ] as const satisfies readonly (keyof AsyncRegisterStore)[];
