@@ -226,6 +226,21 @@ export function describeSealedStore(name: string, factory: StoreFactory, timeout
       expect(after.keyId).not.toBe(keyBefore);
     }));
 
+    it('a staff member deactivated on the server and pulled while locked loses the record at once; the next unlock rotates', withStore(async (t) => {
+      const { store } = await sealedStore(t);
+      await store.enrolStaff({ staffId: FIXTURE.cashier, pin: CASHIER_PIN });
+      await store.lock();
+      const keyBefore = (await store.encryptionStatus()).keyId;
+      const gone = { seq: 1, id: 'c1', entity: 'staff', entityId: FIXTURE.cashier, storeId: FIXTURE_IDENTITY.storeId, op: 'delete' as const, data: { id: FIXTURE.cashier } };
+      await store.applyPullPage({ since: null, changes: (await store.sealPulled([gone])) as (typeof gone)[], cursor: 'k1' });
+      expect(await store.encryptionStatus()).toMatchObject({ enrolled: [FIXTURE.manager], rotationDue: true, unlockedBy: null });
+      expect(JSON.stringify((await store.dump())['staff_keys'])).not.toContain(FIXTURE.cashier);
+      await expectName(store.unlock(FIXTURE.cashier, CASHIER_PIN), 'NotEnrolledError');
+      const after = await store.unlock(FIXTURE.manager, MANAGER_PIN);
+      expect(after).toMatchObject({ rotationDue: false, enrolled: [FIXTURE.manager] });
+      expect(after.keyId).not.toBe(keyBefore);
+    }));
+
     it('first unlock through the server escrow: the PIN is checked against the synced verifier, the answer must hold this register’s keys', withStore(async (t) => {
       const { store, server } = await sealedStore(t);
       await store.importCatalog({ staff: [{ id: FIXTURE.cashier, name: 'Jonas Weber', role: 'cashier', pin: await pinVerifier(CASHIER_PIN) }] });

@@ -262,6 +262,21 @@ function recountDependents(ctx: ApplyContext, orderId: string): void {
   }
 }
 
+/**
+ * A staff member deactivated or deleted on the server loses their key record at once, even while
+ * the register is locked (they can no longer unlock), and the register keys are marked for rotation
+ * at the next unlock by someone else (docs/adr/0032, vault.ts).
+ */
+function dropKeysOfInactiveStaff(db: SqlDb): void {
+  const gone = db.all<{ staff_id: string }>('SELECT staff_id FROM staff_keys WHERE staff_id IN (SELECT id FROM staff WHERE active = 0)');
+  if (gone.length === 0) return;
+  for (const { staff_id: id } of gone) {
+    db.run('DELETE FROM staff_keys WHERE staff_id = ?', [id]);
+    db.run('DELETE FROM pin_attempts WHERE scope = ?', [`staff:${id}`]);
+  }
+  db.run('UPDATE register_keys SET rotation_due = 1 WHERE id = 1');
+}
+
 /** Reference docs a register edits through ops, and the doc each edit targets. */
 function editTarget(op: Op): { docType: string; docId: string; writes: FieldWrite[] } | undefined {
   if (op.type === 'product.edited') return { docType: 'product', docId: op.payload.productId, writes: op.payload.writes };
@@ -405,10 +420,12 @@ function applyLocal(ctx: ApplyContext, local: LocalChange, logSeq: number | null
       return;
     case 'staff':
       writeCatalog(db, { staff: [local.row] }, now);
+      dropKeysOfInactiveStaff(db);
       ctx.counts.applied += 1;
       return;
     case 'staff_deleted':
       db.run('UPDATE staff SET active = 0 WHERE id = ?', [local.staffId]);
+      dropKeysOfInactiveStaff(db);
       ctx.counts.applied += 1;
       return;
     case 'stock_level':
