@@ -25,6 +25,8 @@ import { retryDelay } from './backoff.js';
 import { CursorMovedError, RegisterRevokedError, ResyncRequiredError, SyncHttpError, SyncNetworkError } from './errors.js';
 import type { LoopDeps } from './loop-deps.js';
 import type { PushLoop } from './push-loop.js';
+import type { Timed } from './sync-api.js';
+import type { SnapshotPage } from './wire-schemas.js';
 import type { LoopStatus } from './status.js';
 import { Waiter } from './timers.js';
 
@@ -37,6 +39,14 @@ export interface PullLoopOptions {
   /** Items per snapshot page (≤ 1000). */
   readonly snapshotLimit: number;
 }
+
+/** A snapshot page asked for (possibly ahead of being needed). */
+interface PageFetch {
+  readonly page: Promise<Timed<SnapshotPage>>;
+  cancel(): void;
+}
+
+const NO_PAGE: PageFetch = { page: new Promise<never>(() => undefined), cancel: () => undefined };
 
 type Step = { readonly kind: 'again' } | { readonly kind: 'offline' } | { readonly kind: 'locked' } | { readonly kind: 'backoff'; readonly ms: number; readonly error: boolean };
 
@@ -154,6 +164,16 @@ export class PullLoop {
     if (counts.applied + counts.ignored + counts.echoes > 0) await this.#d.refresh();
   }
 
+  /** Asks for a snapshot page; `cancel` drops it (its answer or error is then never looked at). */
+  #fetchPage(token: string | undefined): PageFetch {
+    const own = new AbortController();
+    const signal = AbortSignal.any([this.#abort.signal, own.signal]);
+    const page = this.#d.api.snapshot(token, { limit: this.#o.snapshotLimit, signal });
+    // Seen when awaited; a page dropped unawaited must not be an unhandled rejection.
+    page.catch(() => undefined);
+    return { page, cancel: () => own.abort() };
+  }
+
   /**
    * Loads the snapshot. Pushes are held meanwhile and a push in doubt is settled first, so every
    * op acknowledged before the snapshot began is in it and every op still queued is not: that is
@@ -172,25 +192,37 @@ export class PullLoop {
       // A push recorded since the interrupted bootstrap began resets it (the store cleared nextPage).
       let token = resumeFrom !== undefined && info.bootstrap?.nextPage === resumeFrom ? resumeFrom : undefined;
       this.#d.bootstrapProgress(token === undefined ? { done: 0, total: 0 } : { done: info.bootstrap?.done ?? 0, total: info.bootstrap?.total ?? 0 });
-      for (;;) {
-        let timed;
-        try {
-          timed = await this.#d.api.snapshot(token, { limit: this.#o.snapshotLimit, signal: this.#abort.signal });
-        } catch (e) {
-          // The snapshot's own log moved past its cursor (pruned, restored): start it over.
-          if (e instanceof ResyncRequiredError && token !== undefined) {
-            token = undefined;
-            continue;
+      // One page ahead: page k+1 is asked for while page k is applied, so the register does not
+      // wait for the network between pages. Only the store saves where the bootstrap stands, in
+      // the transaction of the page it covers: a page fetched ahead and never applied (the loop
+      // stopped, page k failed to apply) is dropped, and its error, if any, counts only once
+      // page k is stored.
+      let pending = this.#fetchPage(token);
+      try {
+        for (;;) {
+          let timed;
+          try {
+            timed = await pending.page;
+          } catch (e) {
+            // The snapshot's own log moved past its cursor (pruned, restored): start it over.
+            if (e instanceof ResyncRequiredError && token !== undefined) {
+              token = undefined;
+              pending = this.#fetchPage(undefined);
+              continue;
+            }
+            throw e;
           }
-          throw e;
+          const page = timed.body;
+          pending = page.nextPage === null ? NO_PAGE : this.#fetchPage(page.nextPage);
+          const items = await this.#d.beforeApply(page.items);
+          const progress = await this.#d.store.applySnapshotPage({ first: token === undefined, items, nextPage: page.nextPage, cursor: page.cursor, total: page.total });
+          this.#d.succeeded('pull', timed);
+          if (progress.finished) break;
+          this.#d.bootstrapProgress({ done: progress.done, total: progress.total });
+          token = page.nextPage ?? undefined;
         }
-        const page = timed.body;
-        const items = await this.#d.beforeApply(page.items);
-        const progress = await this.#d.store.applySnapshotPage({ first: token === undefined, items, nextPage: page.nextPage, cursor: page.cursor, total: page.total });
-        this.#d.succeeded('pull', timed);
-        if (progress.finished) break;
-        this.#d.bootstrapProgress({ done: progress.done, total: progress.total });
-        token = page.nextPage ?? undefined;
+      } finally {
+        pending.cancel();
       }
       this.#d.bootstrapProgress(null);
       await this.#d.refresh();
