@@ -40,7 +40,7 @@ import { createOpener, createSealer, fieldAad, generateSealingKeyPair, importPub
 import { searchQueryTokens, searchTokens, type SearchKind } from '../crypto/search-tokens.js';
 import { createStaffRecord, parseStaffKeyRecord, registerKeysAad, type StaffKeyRecord } from '../crypto/staff-key-record.js';
 import { KassaError } from '@kassa/core';
-import { CorruptRowError, NotFoundError, SealingRequiredError, StaleReadError } from './errors.js';
+import { CorruptRowError, NotFoundError, RegisterNotPairedError, SealingRequiredError, StaleReadError } from './errors.js';
 import { readMeta } from './meta.js';
 import type { SqlDb } from './sql-db.js';
 
@@ -188,7 +188,7 @@ export class Vault {
       return this.encryptionStatus();
     }
     const { deviceId } = readMeta(this.#db);
-    if (deviceId === null) throw new EncryptionNotSetUpError();
+    if (deviceId === null) throw new RegisterNotPairedError();
     // The first staff member is the manager the server authenticated for the pairing; the staff
     // list may not be synced yet, so they are not looked up here (unlock checks they are active).
     const keys = await generateRegisterKeys();
@@ -280,6 +280,9 @@ export class Vault {
     if (record === undefined || staff?.active !== 1) throw new NotEnrolledError(staffId);
     const keys = await this.#serialised(async () => {
       const now = this.#ctx.clock.now();
+      // A person locked out is refused before anything is counted: that attempt guessed nothing.
+      const own = checkPinAttempt(this.#attemptState(`staff:${staffId}`), now, DEFAULT_PIN_ATTEMPT_POLICY);
+      if (!own.allowed) throw new PinLockedOutError(own.retryAt, own.waitMs);
       const reg = this.#attemptState('register');
       const gate = checkPinAttempt(reg, now, REGISTER_PIN_ATTEMPT_POLICY);
       if (!gate.allowed) throw new PinLockedOutError(gate.retryAt, gate.waitMs);
