@@ -7,7 +7,7 @@ import { addLine, createCart, qtyMilli, type Op } from '@kassa/core';
 import { describe, expect, it } from 'vitest';
 import type { PushResponse } from '../sync/wire-schemas.js';
 import type { AsyncRegisterStore } from './register-engine.js';
-import { FIXTURE, FIXTURE_IDENTITY, fixtureId } from './store-fixtures.js';
+import { ean13, FIXTURE, FIXTURE_IDENTITY, fixtureId } from './store-fixtures.js';
 import type { PushEntry } from './sync-store.js';
 
 /** What the contract needs of a store under test (see `describe-store.ts`). */
@@ -169,6 +169,37 @@ export function describeSyncStore(name: string, factory: () => Promise<SyncStore
       expect(await again.syncInfo()).toMatchObject({ pullCursor: 'h9', bootstrap: null, opsWaiting: 2 });
       expect(await again.onHand(FIXTURE.mug)).toBe(7000 - 2000);
       expect(await again.onHand(FIXTURE.tea)).toBe(100);
+    }));
+
+    it('a snapshot page writes its products and barcodes as one by one would: a code moved ends with the last claim, a dropped one is released, a variant’s stays, search follows', withStore(async ({ store }) => {
+      await seed(store);
+      const product = (id: string, sku: string, name: string, barcodes: string[]) => ({
+        entity: 'product',
+        entityId: id,
+        storeId: null,
+        op: 'upsert' as const,
+        data: { id, sku, name, priceMinor: 500, currency: 'EUR', taxRateIds: ['vat-19'], weighed: false, unit: 'piece', active: true, barcodes, fieldHlc: {} },
+      });
+      const x = ean13('401234500001');
+      const y = ean13('401234500002');
+      const items = [
+        product(FIXTURE.mug, 'MUG-01', 'Coffee mug', []),
+        product(FIXTURE.tea, 'TEA-20', 'Green tea 20 bags', [FIXTURE.mugBarcode]), // the mug's code moves; the tea's own is dropped
+        product(FIXTURE.shirt, 'TSH', 'T-shirt', []), // its variant's code is not the product's
+        product(FIXTURE.cafe, 'CAF-500', 'Café crème beans 500 g', [x]),
+        product(FIXTURE.cafe, 'ESP-1000', 'Espresso beans 1 kg', [y]), // the same product again: its last version holds
+      ];
+      expect(await store.applySnapshotPage({ first: true, items, nextPage: null, cursor: 'h1', total: items.length })).toMatchObject({ applied: 5, finished: true });
+      expect((await store.findByBarcode(FIXTURE.mugBarcode))?.item.productId).toBe(FIXTURE.tea);
+      expect(await store.findByBarcode(FIXTURE.teaUpcA)).toBeUndefined();
+      expect((await store.findByBarcode(FIXTURE.shirtMBarcode))?.item).toMatchObject({ productId: FIXTURE.shirt, variantId: FIXTURE.shirtM });
+      expect(await store.findByBarcode(x)).toBeUndefined();
+      expect((await store.findByBarcode(y))?.item).toMatchObject({ productId: FIXTURE.cafe, name: 'Espresso beans 1 kg', unitPrice: { amount: 500 } });
+      expect((await store.getItem(FIXTURE.apples)).name).toBe('Apples Elstar'); // not in the page: untouched
+      expect((await store.search('espresso')).map((i) => i.productId)).toEqual([FIXTURE.cafe]);
+      expect(await store.search('cafe cr')).toEqual([]);
+      expect((await store.search('esp-1')).map((i) => i.productId)).toEqual([FIXTURE.cafe]);
+      expect((await store.getItem(FIXTURE.mug)).unitPrice.amount).toBe(500);
     }));
 
     it('a server that acknowledges less than the journal holds (restored) gets the journal re-sent before the outbox', withStore(async ({ store }) => {

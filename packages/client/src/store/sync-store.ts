@@ -45,7 +45,7 @@ import { z } from 'zod';
 import { docFromValues, mapChange, projectDoc, type IncomingChange, type IncomingDoc, type LocalChange } from '../sync/entity-mapping.js';
 import { CursorMovedError, ImportConflictError, InvalidExportError } from '../sync/errors.js';
 import type { PushResponse, PushStatus } from '../sync/wire-schemas.js';
-import { writeCatalog } from './catalog.js';
+import { writeCatalogRows, writeProductsWithBarcodes, type ProductWithBarcodes } from './catalog.js';
 import { isSealed } from '../crypto/seal.js';
 import { CorruptRowError, SealingRequiredError } from './errors.js';
 import { readMeta, readPairedMeta } from './meta.js';
@@ -111,6 +111,14 @@ function fromList(list: DeltaList): Deltas {
   const out: Deltas = new Map();
   for (const [productId, variantId, delta] of list) out.set(`${productId}\u0000${variantId}`, { productId, variantId, delta });
   return out;
+}
+
+/** target += d, key by key. */
+function accumulate(target: Deltas, d: Deltas): void {
+  for (const [k, v] of d) {
+    if (v.delta === 0) continue;
+    target.set(k, { ...v, delta: (target.get(k)?.delta ?? 0) + v.delta });
+  }
 }
 
 /** a − b, key by key. */
@@ -180,12 +188,6 @@ function parseStored(table: string, json: string): Op {
   return parsed.op;
 }
 
-/** Is this own op still pending (counted in the shown stock but not yet on the server's side)? */
-function isPending(db: SqlDb, opId: string): boolean {
-  if (db.get('SELECT 1 AS x FROM outbox WHERE op_id = ?', [opId]) !== undefined) return true;
-  return db.get("SELECT 1 AS x FROM journal WHERE op_id = ? AND status IN ('applied', 'duplicate')", [opId]) !== undefined;
-}
-
 /** What applying pulled changes did, for the status and for tests. */
 export interface ApplyCounts {
   /** Changes that changed (or confirmed) local state. */
@@ -200,6 +202,20 @@ export interface ApplyCounts {
 
 interface ApplyContext {
   readonly db: SqlDb;
+  /** Facts of the page already counted: one query per page, kept up to date as the page applies. */
+  readonly seen: Set<string>;
+  /** The register's own ops of the page still pending (outbox, or acknowledged and not echoed): one query per page. */
+  readonly pending: ReadonlySet<string>;
+  /**
+   * Stock moved by the page's facts, written once per product when the page is done (the tables
+   * hold sums, so the order deltas are added in does not matter; nothing in a page reads them).
+   */
+  readonly serverDeltas: Deltas;
+  readonly shownDeltas: Deltas;
+  /** Products of the page not written yet: written together before any other change, and at the page's end. */
+  readonly products: ProductWithBarcodes[];
+  /** Their ids: a product twice in a page is written in two goes, as one by one would. */
+  readonly productIds: Set<string>;
   readonly deviceId: string;
   readonly storeId: string;
   readonly now: number;
@@ -210,7 +226,7 @@ interface ApplyContext {
 
 function applyFact(ctx: ApplyContext, op: FactOp, logSeq: number | null): void {
   const { db, now } = ctx;
-  if (db.get('SELECT 1 AS x FROM seen_facts WHERE op_id = ?', [op.id]) !== undefined) {
+  if (ctx.seen.has(op.id)) {
     ctx.counts.duplicates += 1;
     return;
   }
@@ -224,26 +240,27 @@ function applyFact(ctx: ApplyContext, op: FactOp, logSeq: number | null): void {
   // A transfer out is logged for the receiving store too; only the store's own ops move its stock.
   const deltas = op.storeId === ctx.storeId ? deltasOf(op, sale) : new Map();
   const own = op.deviceId === ctx.deviceId;
-  addTo(db, 'server_stock', deltas, now);
-  if (own && isPending(db, op.id)) {
+  accumulate(ctx.serverDeltas, deltas);
+  if (own && ctx.pending.has(op.id)) {
     ctx.counts.echoes += 1;
     // Already shown since the command ran; only a difference in how it is counted moves it.
-    addTo(db, 'stock_levels', minus(deltas, localDeltas(db, op)), now);
+    accumulate(ctx.shownDeltas, minus(deltas, localDeltas(db, op)));
   } else {
-    addTo(db, 'stock_levels', deltas, now);
+    accumulate(ctx.shownDeltas, deltas);
   }
   const saleKnown = dependsOn === undefined || sale !== undefined;
   db.run(
     `INSERT INTO seen_facts (op_id, op_type, own, depends_on, sale_known, deltas_json, op_json, log_seq, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [op.id, op.type, own ? 1 : 0, dependsOn ?? null, saleKnown ? 1 : 0, JSON.stringify(toList(deltas)), saleKnown ? null : JSON.stringify(op), logSeq, now],
   );
+  ctx.seen.add(op.id);
   ctx.counts.applied += 1;
   if (orderId !== undefined) recountDependents(ctx, orderId);
 }
 
 /** A refund or void counted before its sale was known: count it again with the sale, old delta out, new in. */
 function recountDependents(ctx: ApplyContext, orderId: string): void {
-  const { db, now } = ctx;
+  const { db } = ctx;
   const rows = db.all<{ op_id: string; deltas_json: string; op_json: string | null }>(
     'SELECT op_id, deltas_json, op_json FROM seen_facts WHERE depends_on = ? AND sale_known = 0',
     [orderId],
@@ -256,8 +273,8 @@ function recountDependents(ctx: ApplyContext, orderId: string): void {
     const before = fromList(DeltaListSchema.parse(JSON.parse(r.deltas_json)));
     const after = op.storeId === ctx.storeId ? deltasOf(op, sale) : new Map();
     const diff = minus(after, before);
-    addTo(db, 'server_stock', diff, now);
-    addTo(db, 'stock_levels', diff, now);
+    accumulate(ctx.serverDeltas, diff);
+    accumulate(ctx.shownDeltas, diff);
     db.run('UPDATE seen_facts SET deltas_json = ?, sale_known = 1, op_json = NULL WHERE op_id = ?', [JSON.stringify(toList(after)), r.op_id]);
   }
 }
@@ -327,18 +344,11 @@ function applyDoc(ctx: ApplyContext, incoming: IncomingDoc): void {
   }
   const p = projectDoc(docType, docId, values, merged);
   switch (p.table) {
-    case 'products': {
-      writeCatalog(db, { products: [p.row] }, now);
-      const codes = p.barcodes;
-      db.run(
-        `DELETE FROM barcodes WHERE product_id = ? AND variant_id IS NULL AND code NOT IN (SELECT value FROM json_each(?))`,
-        [docId, JSON.stringify(codes)],
-      );
-      for (const code of codes) {
-        db.run('INSERT INTO barcodes (code, product_id, variant_id) VALUES (?, ?, NULL) ON CONFLICT (code) DO UPDATE SET product_id = excluded.product_id, variant_id = NULL', [code, docId]);
-      }
+    case 'products':
+      if (ctx.productIds.has(docId)) flushProducts(ctx);
+      ctx.products.push({ row: p.row, barcodes: p.barcodes });
+      ctx.productIds.add(docId);
       break;
-    }
     case 'customers':
       if (db.get('SELECT 1 AS x FROM register_keys') !== undefined && Object.entries(values).some(([k, v]) => k !== 'deleted' && !(typeof v === 'string' && isSealed(v)))) {
         throw new SealingRequiredError(`applying customer ${docId} in clear`, "the store's sealPulled before applying (the sync engine's beforeApply)");
@@ -352,11 +362,11 @@ function applyDoc(ctx: ApplyContext, incoming: IncomingDoc): void {
       );
       break;
     case 'categories':
-      writeCatalog(db, { categories: [p.row] }, now);
+      writeCatalogRows(db, { categories: [p.row] }, now);
       db.run('UPDATE categories SET doc_json = ? WHERE id = ?', [JSON.stringify(merged), docId]);
       break;
     case 'tax_rates':
-      writeCatalog(db, { taxRates: [p.row] }, now);
+      writeCatalogRows(db, { taxRates: [p.row] }, now);
       db.run('UPDATE tax_rates SET doc_json = ? WHERE id = ?', [JSON.stringify(merged), docId]);
       break;
     case 'variants':
@@ -364,7 +374,7 @@ function applyDoc(ctx: ApplyContext, incoming: IncomingDoc): void {
         ctx.counts.ignored += 1;
         return;
       }
-      writeCatalog(db, { variants: [p.row] }, now);
+      writeCatalogRows(db, { variants: [p.row] }, now);
       db.run('UPDATE variants SET doc_json = ? WHERE id = ?', [JSON.stringify(merged), docId]);
       break;
     case 'none':
@@ -404,6 +414,8 @@ function applyDocDeleted(ctx: ApplyContext, docType: string, docId: string): voi
 
 function applyLocal(ctx: ApplyContext, local: LocalChange, logSeq: number | null, fromSnapshot: boolean): void {
   const { db, now } = ctx;
+  // Products are written in bulk; any other change may read them (a variant checks its product).
+  if (!(local.kind === 'doc' && local.doc.docType === 'product')) flushProducts(ctx);
   switch (local.kind) {
     case 'fact':
       applyFact(ctx, local.op, logSeq);
@@ -419,7 +431,7 @@ function applyLocal(ctx: ApplyContext, local: LocalChange, logSeq: number | null
       ctx.counts.applied += 1;
       return;
     case 'staff':
-      writeCatalog(db, { staff: [local.row] }, now);
+      writeCatalogRows(db, { staff: [local.row] }, now);
       dropKeysOfInactiveStaff(db);
       ctx.counts.applied += 1;
       return;
@@ -435,6 +447,8 @@ function applyLocal(ctx: ApplyContext, local: LocalChange, logSeq: number | null
         ctx.counts.ignored += 1;
         return;
       }
+      // A level replaces the sum: the page's deltas so far go first.
+      flushDeltas(ctx);
       db.run(
         'INSERT INTO server_stock (product_id, variant_id, on_hand) VALUES (?, ?, ?) ON CONFLICT (product_id, variant_id) DO UPDATE SET on_hand = excluded.on_hand',
         [local.productId, local.variantId, local.onHand],
@@ -447,9 +461,67 @@ function applyLocal(ctx: ApplyContext, local: LocalChange, logSeq: number | null
   }
 }
 
-function applyContext(db: SqlDb, now: number): ApplyContext {
+/** The ids of `ids` a query over `json_each(?)` returns (one statement for a whole page). */
+function idsAmong(db: SqlDb, sql: string, ids: readonly string[], uses = 1): Set<string> {
+  if (ids.length === 0) return new Set();
+  const json = JSON.stringify(ids);
+  return new Set(db.all<{ op_id: string }>(sql, Array.from({ length: uses }, () => json)).map((r) => r.op_id));
+}
+
+/** Writes the products the page has collected so far. */
+function flushProducts(ctx: ApplyContext): void {
+  writeProductsWithBarcodes(ctx.db, ctx.products);
+  ctx.products.length = 0;
+  ctx.productIds.clear();
+}
+
+/** Writes the page's accumulated stock deltas. */
+function flushDeltas(ctx: ApplyContext): void {
+  addTo(ctx.db, 'server_stock', ctx.serverDeltas, ctx.now);
+  addTo(ctx.db, 'stock_levels', ctx.shownDeltas, ctx.now);
+  ctx.serverDeltas.clear();
+  ctx.shownDeltas.clear();
+}
+
+/**
+ * Maps and applies a page of changes. Which of its facts were counted already, and which of the
+ * register's own ops are still pending, are read once for the page (by id, through `json_each`),
+ * not once per change: a drain brings thousands of the register's own ops back as echoes.
+ */
+function applyChanges(db: SqlDb, now: number, changes: readonly IncomingChange[], logSeq: (i: number) => number | null, fromSnapshot: boolean): ApplyContext {
   const meta = readPairedMeta(db);
-  return { db, deviceId: meta.deviceId, storeId: meta.storeId, now, pendingEdits: pendingEdits(db), counts: { applied: 0, duplicates: 0, echoes: 0, ignored: 0 } };
+  const locals = changes.map((c) => mapChange(c, { storeId: meta.storeId }));
+  const factIds: string[] = [];
+  const ownIds: string[] = [];
+  for (const l of locals) {
+    if (l.kind !== 'fact') continue;
+    factIds.push(l.op.id);
+    if (l.op.deviceId === meta.deviceId) ownIds.push(l.op.id);
+  }
+  const ctx: ApplyContext = {
+    db,
+    seen: idsAmong(db, 'SELECT op_id FROM seen_facts WHERE op_id IN (SELECT value FROM json_each(?))', factIds),
+    pending: idsAmong(
+      db,
+      `SELECT op_id FROM outbox WHERE op_id IN (SELECT value FROM json_each(?))
+       UNION SELECT op_id FROM journal WHERE status IN ('applied', 'duplicate') AND op_id IN (SELECT value FROM json_each(?))`,
+      ownIds,
+      2,
+    ),
+    serverDeltas: new Map(),
+    shownDeltas: new Map(),
+    products: [],
+    productIds: new Set(),
+    deviceId: meta.deviceId,
+    storeId: meta.storeId,
+    now,
+    pendingEdits: pendingEdits(db),
+    counts: { applied: 0, duplicates: 0, echoes: 0, ignored: 0 },
+  };
+  locals.forEach((l, i) => applyLocal(ctx, l, logSeq(i), fromSnapshot));
+  flushProducts(ctx);
+  flushDeltas(ctx);
+  return ctx;
 }
 
 function countIgnored(db: SqlDb, n: number): void {
@@ -476,8 +548,7 @@ export function applyPullPage(db: SqlDb, input: PullPageInput, now: number): App
   return db.transaction(() => {
     const found = readMeta(db).pullCursor;
     if (found !== input.since) throw new CursorMovedError(input.since, found);
-    const ctx = applyContext(db, now);
-    for (const c of input.changes) applyLocal(ctx, mapChange(c, { storeId: ctx.storeId }), c.seq, false);
+    const ctx = applyChanges(db, now, input.changes, (i) => input.changes[i]?.seq ?? null, false);
     db.run('UPDATE meta SET pull_cursor = ?, last_sync_at = ? WHERE id = 1', [input.cursor, now]);
     countIgnored(db, ctx.counts.ignored);
     return { ...ctx.counts };
@@ -517,8 +588,7 @@ export function applySnapshotPage(db: SqlDb, input: SnapshotPageInput, now: numb
       setState(db, 'bootstrap', { done: 0, total: input.total, nextPage: null });
     }
     const before = getState(db, 'bootstrap') ?? { done: 0, total: input.total, nextPage: null };
-    const ctx = applyContext(db, now);
-    for (const item of input.items) applyLocal(ctx, mapChange(item, { storeId: ctx.storeId }), null, true);
+    const ctx = applyChanges(db, now, input.items, () => null, true);
     const done = before.done + input.items.length;
     const finished = input.nextPage === null;
     if (finished) {

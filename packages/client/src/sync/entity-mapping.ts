@@ -48,7 +48,6 @@ import {
   StaffInputSchema,
   TaxRateInputSchema,
   VariantInputSchema,
-  type ProductInput,
 } from '../store/catalog.js';
 import { RegisterSettingsSchema, type RegisterSettingsInput } from '../store/settings.js';
 
@@ -257,7 +256,7 @@ export function docFromValues(values: Readonly<Record<string, JsonValue>>, field
 
 /** The row a document's values give in the register's table, or why they give none. */
 export type Projection =
-  | { readonly table: 'products'; readonly row: ProductInput; readonly barcodes: readonly string[] }
+  | { readonly table: 'products'; readonly row: z.output<typeof ProductInputSchema>; readonly barcodes: readonly string[] }
   | { readonly table: 'customers'; readonly id: string; readonly deleted: boolean }
   | { readonly table: 'categories'; readonly row: z.output<typeof CategoryInputSchema> }
   | { readonly table: 'tax_rates'; readonly row: z.output<typeof TaxRateInputSchema> }
