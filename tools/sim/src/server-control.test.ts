@@ -20,7 +20,7 @@ async function registers(server: ServerControl): Promise<string[]> {
 }
 
 describe.each<SimDb>(['sqlite', 'pg'])('ServerControl on %s', (db) => {
-  it('survives SIGKILL with its data; a snapshot taken stopped is put back by restore()', { timeout: 120_000 }, async () => {
+  it('survives SIGKILL with its data; a snapshot taken stopped is put back by restore()', { timeout: 300_000 }, async () => {
     const server = await ServerControl.create(db);
     made.push(server);
     await server.start();
