@@ -58,6 +58,8 @@ export class EngineSync implements SimSync {
       store: register.store,
       baseUrl: proxyUrl,
       database: register.file,
+      // One device, one clock: the store stamps acknowledgements with it, the journal is pruned by it.
+      clock: register.clock,
       fetch: counting,
       backoff: { baseMs: 50, capMs: 1000, maxRetryAfterMs: 2000 },
       pullWaitS: 2,

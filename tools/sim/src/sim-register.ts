@@ -97,6 +97,8 @@ function skewedClock(skew: ClockSkew): Clock {
  */
 export class SimRegister {
   readonly engine: RegisterEngine;
+  /** The register's clock (right, a day off, or in 2000): the engine's and its sync engine's. */
+  readonly clock: Clock;
   /** The same engine behind its asynchronous API (what the client's sync engine takes). */
   readonly store: AsyncRegisterStore;
   /** The register's database file (absolute). */
@@ -122,7 +124,8 @@ export class SimRegister {
     } = {},
   ) {
     this.file = path.resolve(dir, `${code}.sqlite`);
-    const opened = openNodeStore(this.file, { clock: skewedClock(skew), ...(options.beforeStep === undefined ? {} : { faults: { beforeStep: options.beforeStep } }) });
+    this.clock = skewedClock(skew);
+    const opened = openNodeStore(this.file, { clock: this.clock, ...(options.beforeStep === undefined ? {} : { faults: { beforeStep: options.beforeStep } }) });
     this.engine = opened.engine;
     this.store = opened.store;
     if (options.fresh !== false) {
