@@ -31,7 +31,7 @@ describe.each<SimDb>(['sqlite', 'pg'])('sim with the client sync engine on %s', 
     const report = await runSim({ registers: 5, sales: 60, chaos: 0.2, kills: 2, restore: false, db, seed: 20261126, sync: 'engine' });
     expect(report.details.problems.filter((p) => !p.startsWith('quarantined ('))).toEqual([]);
     expect(report).toMatchObject({ lost: 0, duplicated: 0, server_kills: 2, converged: true, ok: true, db });
-    expect(report.converge_s).toBeLessThan(10);
+    // How fast (the goal is ≤ 10 s at 20 × 500) is a figure of `npm run bench` (converge_s), not a test.
   });
 });
 
