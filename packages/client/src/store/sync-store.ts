@@ -265,6 +265,8 @@ function recountDependents(ctx: ApplyContext, orderId: string): void {
     'SELECT op_id, deltas_json, op_json FROM seen_facts WHERE depends_on = ? AND sale_known = 0',
     [orderId],
   );
+  // Nearly always none: the sale is read only when something waits for it.
+  if (rows.length === 0) return;
   const sale = saleRef(db, orderId);
   for (const r of rows) {
     if (r.op_json === null) continue;
