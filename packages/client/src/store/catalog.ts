@@ -77,6 +77,23 @@ function docJson(doc: ReferenceDoc | undefined): string {
   return doc === undefined ? EMPTY_DOC : JSON.stringify(doc);
 }
 
+/** A product's column values in the order of the products table's INSERTs below. */
+function productColumns(p: z.output<typeof ProductInputSchema>): (string | number | null)[] {
+  return [
+    p.id,
+    p.sku,
+    p.name,
+    p.unitPrice,
+    p.currency,
+    JSON.stringify(p.taxRateIds),
+    p.categoryId ?? null,
+    p.unit,
+    p.weighed ? 1 : 0,
+    p.active ? 1 : 0,
+    docJson(p.doc),
+  ];
+}
+
 /**
  * Writes a batch of reference rows (validated first). Call it inside a transaction; the engine's
  * `importCatalog` does.
@@ -117,19 +134,7 @@ export function writeCatalogRows(db: SqlDb, batch: CatalogRows, now: number): vo
        ON CONFLICT (id) DO UPDATE SET sku = excluded.sku, name = excluded.name, unit_price = excluded.unit_price,
          currency = excluded.currency, tax_rate_ids_json = excluded.tax_rate_ids_json, category_id = excluded.category_id,
          unit = excluded.unit, weighed = excluded.weighed, active = excluded.active, doc_json = excluded.doc_json`,
-      [
-        p.id,
-        p.sku,
-        p.name,
-        p.unitPrice,
-        p.currency,
-        JSON.stringify(p.taxRateIds),
-        p.categoryId ?? null,
-        p.unit,
-        p.weighed ? 1 : 0,
-        p.active ? 1 : 0,
-        docJson(p.doc),
-      ],
+      productColumns(p),
     );
   }
   for (const v of batch.variants ?? []) {
@@ -180,19 +185,7 @@ export interface ProductWithBarcodes {
  */
 export function writeProductsWithBarcodes(db: SqlDb, products: readonly ProductWithBarcodes[]): void {
   if (products.length === 0) return;
-  const rows = products.map(({ row: p }) => [
-    p.id,
-    p.sku,
-    p.name,
-    p.unitPrice,
-    p.currency,
-    JSON.stringify(p.taxRateIds),
-    p.categoryId ?? null,
-    p.unit,
-    p.weighed ? 1 : 0,
-    p.active ? 1 : 0,
-    docJson(p.doc),
-  ]);
+  const rows = products.map(({ row }) => productColumns(row));
   db.run(
     `INSERT INTO products (id, sku, name, unit_price, currency, tax_rate_ids_json, category_id, unit, weighed, active, doc_json)
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10
