@@ -12,7 +12,6 @@
  *   │                                   │ └─ 400 / other 4xx ──► error: shown, wait the cap (60 s)
  *   │                                   │
  *   │        no answer · 5xx · 429 · only pending_gap/deferred answered
- *   │        (no answer, 408, 504, 413: the next batch is half as big first — see "Batch size")
  *   │                                   ▼
  *   │                               backoff: full jitter in [0, min(60 s, 1 s·2^(n−1))],
  *   │                               never before Retry-After ──timer──► sending
@@ -25,23 +24,6 @@
  * Each answer is recorded by the store in one transaction (`recordPushResults`): only then do ops
  * leave the outbox. A lost answer leaves them there, so the next attempt sends them again and the
  * server answers `duplicate`.
- *
- * Batch size: a push that got no answer (timed out, connection cut) or a 408/504 may well have been
- * applied by a server too slow to answer in time; sending the same big batch again would only time
- * out again. So the next batch is half as big (down to 25 ops / 32 KiB), and each answered push
- * doubles it again up to the ceiling. The ceiling starts at the options' limits (≤ 500 ops,
- * ≤ 1 MiB); a 413 sets it for good to half the refused batch's limits (down to 1 op / 1 KiB), since
- * that server refuses such bodies. While the server stays slow the size see-saws between what it
- * answers and twice that: each batch without an answer was still applied, so the outbox drains.
- *
- * ```
- *            answered: ×2 (≤ ceiling)
- *          ┌────────────────────────┐
- *          ▼                        │
- *   limits = ceiling ──no answer · 408 · 504: ÷2 (≥ 25 ops, 32 KiB)──► smaller ──┘
- *          │
- *          └─ 413: ceiling = limits ÷2 (≥ 1 op, 1 KiB), limits = ceiling
- * ```
  */
 import { retryDelay } from './backoff.js';
 import { RegisterRevokedError, SyncHttpError, SyncNetworkError } from './errors.js';
@@ -62,17 +44,6 @@ export interface PushLoopOptions {
   readonly pulledSalesRetentionMs: number;
 }
 
-/** After a push without an answer the batch shrinks, but not below this (ops, bytes). */
-const TIMEOUT_FLOOR: PushLimits = { maxOps: 25, maxBytes: 32 * 1024 };
-
-/** Half of `limits`, but not below `floor` (nor above `limits` if they already are below it). */
-function halved(limits: PushLimits, floor: PushLimits): PushLimits {
-  return {
-    maxOps: Math.min(limits.maxOps, Math.max(floor.maxOps, Math.floor(limits.maxOps / 2))),
-    maxBytes: Math.min(limits.maxBytes, Math.max(floor.maxBytes, Math.floor(limits.maxBytes / 2))),
-  };
-}
-
 type Step = { readonly kind: 'idle' } | { readonly kind: 'again' } | { readonly kind: 'offline' } | { readonly kind: 'locked' } | { readonly kind: 'backoff'; readonly ms: number; readonly error: boolean };
 
 /** See the drawing above. */
@@ -83,10 +54,7 @@ export class PushLoop {
   readonly #events: Waiter;
   /** Woken only by stop: a backoff is never cut short by events. */
   readonly #backoff: Waiter;
-  /** The batch limits of the next push (see "Batch size" above). */
   #limits: PushLimits;
-  /** The most `#limits` grows back to: the options' limits, lowered by a 413. */
-  #ceiling: PushLimits;
   #running = false;
   #done: Promise<void> = Promise.resolve();
   #abort = new AbortController();
@@ -99,7 +67,6 @@ export class PushLoop {
     this.#d = deps;
     this.#o = options;
     this.#limits = options.limits;
-    this.#ceiling = options.limits;
     this.#events = new Waiter(deps.timers);
     this.#backoff = new Waiter(deps.timers);
   }
@@ -248,8 +215,6 @@ export class PushLoop {
     if (batch === null) return null;
     this.#set('working');
     const timed = await this.#d.api.push(batch.body, this.#abort.signal);
-    // Answered in time: the batch may grow back (an answer is what a shrunken batch waits for).
-    this.#limits = { maxOps: Math.min(this.#ceiling.maxOps, this.#limits.maxOps * 2), maxBytes: Math.min(this.#ceiling.maxBytes, this.#limits.maxBytes * 2) };
     const outcome = await this.#d.store.recordPushResults({ entries: batch.entries, response: timed.body });
     this.#d.succeeded('push', timed);
     await this.#d.refresh();
@@ -283,20 +248,14 @@ export class PushLoop {
     if (e instanceof SyncNetworkError) {
       // The device went offline: wait for it to come back rather than back off.
       if (!this.#d.isOnline()) return { kind: 'offline' };
-      // No answer: maybe a server too slow for this batch (it may have applied it). Send less.
-      this.#limits = halved(this.#limits, TIMEOUT_FLOOR);
       return this.#retry(undefined, false);
     }
     if (e instanceof SyncHttpError) {
       // An error status means the batch was not stored (a 5xx may have been mid-way: stays in doubt).
       if (e.status < 500) await this.#d.store.clearPushInDoubt().catch(() => undefined);
-      // A timeout on the way (the server's, a proxy's): as with no answer, send less.
-      if (e.status === 408 || e.status === 504) this.#limits = halved(this.#limits, TIMEOUT_FLOOR);
       if (e.status === 429 || e.status >= 500 || e.status === 408) return this.#retry(e.retryAfterMs, false);
       if (e.status === 413) {
-        // This server refuses bodies this big: lower the ceiling for good, not only the next batch.
-        this.#ceiling = halved(this.#limits, { maxOps: 1, maxBytes: 1024 });
-        this.#limits = this.#ceiling;
+        this.#limits = { maxOps: Math.max(1, Math.floor(this.#limits.maxOps / 2)), maxBytes: Math.max(1024, Math.floor(this.#limits.maxBytes / 2)) };
         return this.#retry(undefined, false);
       }
       return this.#retry(undefined, true);

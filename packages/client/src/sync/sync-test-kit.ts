@@ -53,8 +53,6 @@ export interface SeenRequest {
   readonly route: Route;
   readonly at: number;
   readonly faulted: boolean;
-  /** Push only: how many ops the batch carried. */
-  readonly ops?: number;
 }
 
 interface State {
@@ -137,11 +135,6 @@ export class FakeSyncServer {
   /** Ops (by id) in a schema version this server does not read yet. */
   readonly defer = new Set<string>();
   readonly requests: SeenRequest[] = [];
-  /**
-   * A slow server: a push of this many ops is applied at once, but its answer leaves only after the
-   * returned ms (0: at once). A request aborted meanwhile (the register's timeout) gets no answer.
-   */
-  pushDelayMs: (ops: number) => number = () => 0;
   readonly #faults = new Map<Route, Fault[]>();
   readonly #clock: Clock;
   readonly #timers: Timers;
@@ -236,10 +229,9 @@ export class FakeSyncServer {
     const u = new URL(url);
     const route = (u.pathname.split('/').at(-1) ?? '') as Route;
     const queue = this.#faults.get(route);
-    const pushOps = route === 'push' ? (JSON.parse(String(init.body)) as { ops: unknown[] }).ops.length : 0;
-    const emptyPush = route === 'push' && pushOps === 0;
+    const emptyPush = route === 'push' && (JSON.parse(String(init.body)) as { ops: unknown[] }).ops.length === 0;
     const fault = queue?.[0]?.onlyWithOps === true && emptyPush ? undefined : queue?.shift();
-    this.requests.push({ route, at: this.#clock.now(), faulted: fault !== undefined && fault.kind !== 'drop_response', ...(route === 'push' ? { ops: pushOps } : {}) });
+    this.requests.push({ route, at: this.#clock.now(), faulted: fault !== undefined && fault.kind !== 'drop_response' });
     if (fault?.kind === 'unreachable') throw new TypeError('fetch failed: connect ECONNREFUSED');
     if (fault?.kind === 'status') return this.#json(fault.status, fault.body ?? { error: `http_${String(fault.status)}`, message: 'injected' }, fault.headers);
     const auth = new Headers(init.headers).get('authorization');
@@ -253,26 +245,8 @@ export class FakeSyncServer {
     else if (route === 'snapshot') res = this.#snapshot(u);
     else res = this.#json(404, { error: 'not_found' });
     if (fault?.kind === 'drop_response') throw new TypeError('fetch failed: socket hang up');
-    const delay = route === 'push' ? this.pushDelayMs(pushOps) : 0;
-    if (delay > 0) await this.#hold(delay, init.signal ?? undefined);
     return res;
   };
-
-  /** Waits `ms` on the injected timers; rejects as `fetch` does when `signal` aborts first. */
-  #hold(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#timers.clearTimeout(timer);
-        reject(new DOMException('aborted', 'AbortError'));
-      };
-      const timer = this.#timers.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      if (signal?.aborted === true) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
 
   #json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
     return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
